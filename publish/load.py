@@ -1,0 +1,396 @@
+"""Loading content: an edition, its outline and dataset, and its country profiles.
+
+Layout of content/ (see the README)::
+
+    content/<edition>/edition.yaml        title, year, publisher, datasets, score bands
+    content/<edition>/outline.yaml        the report's outline
+    content/<edition>/data/*.csv          the Index's scores
+    content/<edition>/profiles/<name>/    profile.yaml and narrative.md of one country
+
+Loading turns files into objects and reports every problem of form (syntax, keys, kinds);
+the checks of meaning (order, coverage, score ranges) belong to :mod:`publish.validate`.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from markdown_it import MarkdownIt
+
+from .outline import Heading, Indicator, Outline, load_outline
+from .problems import ContentError, Problem, Problems
+from .sources import Fields, load_yaml, read_text
+
+FIXED_COLUMNS = ("iso2", "country", "continent", "region")
+
+
+# -- the model ------------------------------------------------------------------------------
+
+@dataclass(eq=False)
+class Country:
+    iso2: str
+    name: str
+    continent: str
+    region: str
+    scores: dict[str, Decimal | None]  # indicator key -> score, None where the cell is empty
+    line: int
+
+
+@dataclass(eq=False)
+class Dataset:
+    file: Path
+    year: int
+    countries: dict[str, Country]
+
+
+@dataclass(eq=False)
+class ScoreBand:
+    start: Decimal
+    label: str
+
+
+@dataclass(eq=False)
+class Edition:
+    dir: Path
+    file: Path
+    title: str
+    year: int
+    publisher: str
+    language: str
+    outline: Outline
+    dataset: Dataset
+    previous: Dataset
+    bands: list[ScoreBand]
+
+    @property
+    def slug(self) -> str:
+        return self.dir.name
+
+
+@dataclass(eq=False)
+class Paragraph:
+    html: str   # rendered inline Markdown, autoescaped
+    text: str   # the words alone, for checks and tests
+    line: int
+
+
+@dataclass(eq=False)
+class Passage:
+    """Paragraphs on one or more indicators, under a '### indicator' heading."""
+    indicators: list[Indicator]
+    paragraphs: list[Paragraph]
+    line: int
+
+
+@dataclass(eq=False)
+class SectionText:
+    """The narrative under one '## section' heading."""
+    section: Heading
+    passages: list[Passage]
+    line: int
+
+
+@dataclass(eq=False)
+class Narrative:
+    file: Path
+    sections: list[SectionText]
+
+    @property
+    def paragraphs(self) -> list[Paragraph]:
+        return [p for s in self.sections for passage in s.passages for p in passage.paragraphs]
+
+
+@dataclass(eq=False)
+class Facts:
+    capital: str
+    population: int
+    gdp_usd_million: int
+    area_km2: int
+
+
+@dataclass(eq=False)
+class Profile:
+    dir: Path
+    file: Path
+    iso2: str
+    iso2_line: int
+    facts: Facts | None
+    funding_note: Paragraph | None
+    narrative: Narrative | None
+
+
+@dataclass(eq=False)
+class Publication:
+    """One output: a country of an edition, with its profile where it has one."""
+    edition: Edition
+    country: Country
+    profile: Profile | None = None
+
+    @property
+    def slug(self) -> str:
+        return f"{self.edition.slug}-{_slugify(self.country.name)}"
+
+    @property
+    def title(self) -> str:
+        return f"{self.country.name}: {self.edition.title}"
+
+
+@dataclass(eq=False)
+class Project:
+    root: Path
+    editions: list[Edition] = field(default_factory=list)
+    profiles: list[Profile] = field(default_factory=list)
+
+
+def _slugify(text: str) -> str:
+    import unicodedata
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return "-".join("".join(c if c.isalnum() else " " for c in ascii_text.lower()).split())
+
+
+# -- loading --------------------------------------------------------------------------------
+
+def load_edition(edition_dir: Path) -> Edition:
+    edition_dir = Path(edition_dir)
+    path = edition_dir / "edition.yaml"
+    problems = Problems()
+    fields = Fields(load_yaml(path), problems, path, what="edition.yaml",
+                    required={"title": str, "year": int, "publisher": str, "language": str,
+                              "dataset": str, "previous": dict, "score_bands": list})
+    previous = Fields(fields.get("previous", {}), problems, path, what="'previous'",
+                      required={"year": int, "dataset": str})
+    problems.raise_if_any()
+    outline = load_outline(edition_dir / "outline.yaml")
+    dataset = load_dataset(edition_dir / fields.get("dataset"), fields.get("year"), outline)
+    earlier = load_dataset(edition_dir / previous.get("dataset"), previous.get("year"), outline)
+    bands = _score_bands(fields.get("score_bands"), path, fields.line("score_bands"))
+    return Edition(edition_dir, path, fields.get("title"), fields.get("year"),
+                   fields.get("publisher"), fields.get("language"), outline, dataset, earlier,
+                   bands)
+
+
+def _score_bands(nodes: list, path: Path, line: int) -> list[ScoreBand]:
+    problems = Problems()
+    bands = []
+    for node in nodes:
+        band = Fields(node, problems, path, what="a score band",
+                      required={"from": (int, float), "label": str})
+        if len(band.values) == 2:
+            bands.append(ScoreBand(Decimal(str(band.get("from"))), band.get("label")))
+    starts = [band.start for band in bands]
+    if not bands or starts != sorted(starts) or starts[0] != 1:
+        problems.add("V017", "score bands must start at 1 and rise", path, line)
+    problems.raise_if_any()
+    return bands
+
+
+def load_dataset(path: Path, year: int, outline: Outline) -> Dataset:
+    text = read_text(path, limit=16 * 1024 * 1024)
+    problems = Problems()
+    rows = csv.reader(io.StringIO(text, newline=""))
+    header = next(rows, [])
+    expected = [*FIXED_COLUMNS, *(indicator.column for indicator in outline.indicators)]
+    if header != expected:
+        missing = [c for c in expected if c not in header]
+        extra = [c for c in header if c not in expected]
+        detail = "; ".join(filter(None, [
+            missing and f"missing {', '.join(missing)}",
+            extra and f"unexpected {', '.join(extra)}",
+            not (missing or extra) and "columns out of the outline's order"]))
+        raise ContentError([Problem("L010", f"header does not match the outline: {detail}",
+                                    path, 1)])
+    countries: dict[str, Country] = {}
+    for line, row in enumerate(rows, start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) != len(expected):
+            problems.add("L010", f"{len(row)} cells where the header has {len(expected)}",
+                         path, line)
+            continue
+        iso2, name, continent, region, *cells = (cell.strip() for cell in row)
+        scores = {}
+        for indicator, cell in zip(outline.indicators, cells):
+            scores[indicator.key] = _score(cell, indicator, path, line, problems)
+        if iso2 in countries:
+            problems.add("L010", f"country {iso2} appears twice (first on line "
+                                 f"{countries[iso2].line})", path, line)
+        countries[iso2] = Country(iso2, name, continent, region, scores, line)
+    problems.raise_if_any()
+    return Dataset(path, year, countries)
+
+
+def _score(cell: str, indicator: Indicator, path, line, problems) -> Decimal | None:
+    if not cell:
+        return None
+    try:
+        value = Decimal(cell)
+    except InvalidOperation:
+        problems.add("V017", f"{indicator.title}: '{cell}' is not a number", path, line)
+        return None
+    return value if value.is_finite() else None
+
+
+def load_profile(profile_dir: Path, edition: Edition) -> Profile:
+    profile_dir = Path(profile_dir)
+    path = profile_dir / "profile.yaml"
+    problems = Problems()
+    fields = Fields(load_yaml(path), problems, path, what="profile.yaml",
+                    required={"country": str},
+                    optional={"facts": dict, "funding_note": str})
+    facts = None
+    if "facts" in fields.values:
+        facts_fields = Fields(fields.get("facts"), problems, path, what="'facts'",
+                              required={"capital": str, "population": int,
+                                        "gdp_usd_million": int, "area_km2": int})
+        if len(facts_fields.values) == 4:
+            facts = Facts(**facts_fields.values)
+    note = None
+    if "funding_note" in fields.values:
+        note = _inline_paragraph(fields.get("funding_note"), fields.line("funding_note"))
+    narrative = None
+    narrative_path = profile_dir / "narrative.md"
+    if narrative_path.exists():
+        try:
+            narrative = load_narrative(narrative_path, edition.outline)
+        except ContentError as error:
+            problems.extend(error.problems)
+    problems.raise_if_any()
+    return Profile(profile_dir, path, fields.get("country"), fields.line("country"), facts,
+                   note, narrative)
+
+
+# -- the narrative --------------------------------------------------------------------------
+
+def markdown_parser() -> MarkdownIt:
+    """CommonMark with raw HTML off: authors' markup is text, never markup."""
+    return MarkdownIt("commonmark", {"html": False, "typographer": False})
+
+
+def _inline_paragraph(source: str, line: int) -> Paragraph:
+    md = markdown_parser()
+    tokens = md.parse(source)
+    inline = [t for t in tokens if t.type == "inline"]
+    html = "".join(md.renderer.render(t.children, md.options, {}) for t in inline)
+    return Paragraph(html.strip(), _plain(inline), line)
+
+
+def _plain(inline_tokens) -> str:
+    words = []
+    for token in inline_tokens:
+        for child in token.children or []:
+            if child.type in ("text", "code_inline"):
+                words.append(child.content)
+            elif child.type in ("softbreak", "hardbreak"):
+                words.append(" ")
+    return " ".join("".join(words).split())
+
+
+def load_narrative(path: Path, outline: Outline) -> Narrative:
+    """Parse narrative.md: '## section', '### indicator[; indicator]', then paragraphs."""
+    md = markdown_parser()
+    tokens = md.parse(read_text(path))
+    problems = Problems()
+    narrative = Narrative(path, [])
+    section: SectionText | None = None
+    passage: Passage | None = None
+    index = 0
+    while index < len(tokens):
+        token = tokens[index]
+        line = token.map[0] + 1 if token.map else None
+        if token.type == "heading_open" and token.tag in ("h2", "h3"):
+            name = tokens[index + 1].content
+            if token.tag == "h2":
+                passage = None
+                heading = outline.find_section(name)
+                if heading is None:
+                    problems.add("V004", f"'{name}' is not a section of the outline", path, line,
+                                 hint=_choices(outline.leaf_sections))
+                    section = None
+                else:
+                    section = SectionText(heading, [], line)
+                    narrative.sections.append(section)
+            else:
+                passage = _passage(name, line, outline, section, path, problems)
+            index += 3
+            continue
+        if token.type == "paragraph_open":
+            inline = tokens[index + 1]
+            html = md.renderer.render(inline.children, md.options, {}).strip()
+            paragraph = Paragraph(html, _plain([inline]), line)
+            if passage is None:
+                problems.add("V014", "this paragraph has no '### indicator' heading above it",
+                             path, line)
+            elif not paragraph.text:
+                problems.add("V013", "the paragraph has no words", path, line)
+            else:
+                passage.paragraphs.append(paragraph)
+            index += 3
+            continue
+        if token.nesting >= 0 and token.type != "inline":
+            kind = token.type.replace("_open", "").replace("_", " ")
+            problems.add("V016", f"a {kind} ({token.markup or token.tag}) is not part of a "
+                                 "narrative", path, line)
+            if token.nesting == 1:
+                index = _closing(tokens, index)
+        index += 1
+    for section_text in narrative.sections:
+        for passage_ in section_text.passages:
+            if not passage_.paragraphs:
+                problems.add("V013", "no paragraph under this heading", path, passage_.line)
+    problems.raise_if_any()
+    return narrative
+
+
+def _passage(name, line, outline, section, path, problems) -> Passage | None:
+    if section is None:
+        problems.add("V014", "an indicator heading needs a '## section' heading above it",
+                     path, line)
+        return None
+    indicators = []
+    for part in filter(None, (p.strip() for p in name.split(";"))):
+        indicator = outline.find_indicator(part)
+        if indicator is None:
+            problems.add("V005", f"'{part}' is not an indicator of the outline", path, line,
+                         hint=_choices(section.section.indicators))
+        elif indicator.section is not section.section:
+            problems.add("V006", f"'{indicator.title}' belongs under "
+                                 f"'{indicator.section.title}', not '{section.section.title}'",
+                         path, line)
+        else:
+            indicators.append(indicator)
+    if not indicators:
+        return None
+    passage = Passage(indicators, [], line)
+    section.passages.append(passage)
+    return passage
+
+
+def _closing(tokens, index) -> int:
+    depth = 0
+    for position in range(index, len(tokens)):
+        depth += tokens[position].nesting
+        if depth == 0:
+            return position
+    return len(tokens) - 1
+
+
+def _choices(items) -> str:
+    return "use one of: " + "; ".join(item.title for item in items)
+
+
+# -- the project ----------------------------------------------------------------------------
+
+def find_editions(content_dir: Path) -> list[Path]:
+    return sorted(p.parent for p in Path(content_dir).glob("*/edition.yaml"))
+
+
+def find_profiles(edition_dir: Path) -> list[Path]:
+    return sorted(p.parent for p in (Path(edition_dir) / "profiles").glob("*/profile.yaml"))
+
+
+def publication_for(profile: Profile, edition: Edition) -> Publication | None:
+    country = edition.dataset.countries.get(profile.iso2)
+    return Publication(edition, country, profile) if country else None

@@ -1,0 +1,113 @@
+"""Problems found in content: stable codes, where they are, and how to fix them.
+
+Every stage reports what is wrong as a :class:`Problem` instead of raising at the first one, so
+that an author sees every problem of a run at once. A stage that cannot go on raises
+:class:`ContentError` carrying all the problems found so far.
+
+Codes are stable: a code once published keeps its meaning, and a retired code is never reused.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+# code -> (what is wrong, in general; how to fix it, in general)
+CODES: dict[str, tuple[str, str]] = {
+    # L: loading files
+    "L001": ("file missing", "create the file, or correct the path that names it"),
+    "L002": ("malformed YAML", "correct the YAML syntax at the place shown"),
+    "L003": ("file is not UTF-8 text", "save the file as UTF-8"),
+    "L004": ("unknown key", "remove the key or correct its spelling"),
+    "L005": ("missing key", "add the key"),
+    "L006": ("wrong kind of value", "give the value the kind shown"),
+    "L007": ("duplicate key", "keep one of the two entries"),
+    "L008": ("YAML alias or anchor", "write the value out in full; anchors and aliases are refused"),
+    "L009": ("file too large", "split the file or remove what does not belong in it"),
+    "L010": ("malformed dataset", "give every row the dataset's columns, in order"),
+    "L011": ("invalid embargo instant",
+             "write a quoted ISO 8601 date-time with an explicit UTC offset, "
+             "such as \"2025-06-02T09:00:00+02:00\""),
+    # O: the outline
+    "O001": ("malformed outline", "give every heading a key, a title and either sections or indicators"),
+    "O002": ("duplicate key in the outline", "give every heading and indicator its own key"),
+    # V: validating content
+    "V001": ("section missing from the narrative", "add a '## <section>' heading with its paragraphs"),
+    "V002": ("section duplicated in the narrative", "merge the two parts under one heading"),
+    "V003": ("section out of outline order", "move the section to its place in the outline's order"),
+    "V004": ("unknown section", "use the title or key of a section of the outline"),
+    "V005": ("unknown indicator", "use the title or key of an indicator of the outline"),
+    "V006": ("indicator under the wrong section", "move the paragraph under its indicator's section"),
+    "V007": ("indicator with no narrative", "add a '### <indicator>' heading and a paragraph on it"),
+    "V008": ("indicator treated twice", "treat each indicator in one place"),
+    "V009": ("score missing", "give every indicator a score in the dataset"),
+    "V010": ("score out of range", "scores run from 1 to 10"),
+    "V011": ("score not in half points", "round the score to a half point (1, 1.5, ... 10)"),
+    "V012": ("country not in the dataset", "use the ISO 3166 alpha-2 code of a country in the dataset"),
+    "V013": ("empty text", "write the text, or remove the entry"),
+    "V014": ("text outside an indicator", "put a '### <indicator>' heading above the text"),
+    "V015": ("indicator out of outline order", "move the paragraph to its place in the outline's order"),
+    "V016": ("unsupported Markdown", "write plain paragraphs with inline emphasis and links only"),
+    "V017": ("invalid value", "correct the value as the message says"),
+    # R: rendering
+    "R001": ("the renderer reported a problem", "correct the template, stylesheet or content it names"),
+    "R002": ("output failed its check", "see the message; this is a bug in publish or its templates"),
+}
+
+
+@dataclass(frozen=True)
+class Problem:
+    code: str
+    message: str
+    file: Path | None = None
+    line: int | None = None
+    column: int | None = None
+    hint: str | None = None
+
+    def __post_init__(self):
+        if self.code not in CODES:
+            raise ValueError(f"unregistered problem code {self.code}")
+
+    @property
+    def title(self) -> str:
+        return CODES[self.code][0]
+
+    def location(self, root: Path | None = None) -> str:
+        if self.file is None:
+            return ""
+        path = self.file
+        if root is not None:
+            try:
+                path = self.file.resolve().relative_to(root.resolve())
+            except ValueError:
+                pass
+        where = str(path)
+        if self.line is not None:
+            where += f":{self.line}"
+            if self.column is not None:
+                where += f":{self.column}"
+        return where
+
+    def format(self, root: Path | None = None) -> str:
+        where = self.location(root)
+        hint = self.hint or CODES[self.code][1]
+        head = f"{where}: " if where else ""
+        return f"{head}{self.code} {self.title}: {self.message}\n    hint: {hint}"
+
+
+class ContentError(Exception):
+    """Raised by a stage that found problems it cannot go past."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = list(problems)
+        super().__init__("\n".join(p.format() for p in self.problems))
+
+
+class Problems(list):
+    """A list of problems with the helpers every stage needs."""
+
+    def add(self, code: str, message: str, file=None, line=None, column=None, hint=None) -> None:
+        self.append(Problem(code, message, Path(file) if file else None, line, column, hint))
+
+    def raise_if_any(self) -> None:
+        if self:
+            raise ContentError(self)

@@ -1,0 +1,169 @@
+"""Reading the author's files: UTF-8 text and YAML that remembers where each value came from.
+
+YAML is loaded safely, refusing duplicate keys and anchors/aliases (a "billion laughs" needs
+them) and files over a size limit. Mappings come back as :class:`Node` objects that keep the
+line of every key, so later stages can point an author at the exact line of a problem.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .problems import ContentError, Problem, Problems
+
+MAX_SOURCE_BYTES = 2 * 1024 * 1024
+
+
+class Node(dict):
+    """A YAML mapping that knows its file and the line of each of its keys."""
+
+    file: Path
+    line: int
+    key_lines: dict[str, int]
+
+    def line_of(self, key: str) -> int:
+        return self.key_lines.get(key, self.line)
+
+
+class _Loader(yaml.SafeLoader):
+    file: Path
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise _Refused("L008", "aliases are not allowed", event.start_mark)
+        event = self.peek_event()
+        if getattr(event, "anchor", None):
+            raise _Refused("L008", f"anchor &{event.anchor} is not allowed", event.start_mark)
+        return super().compose_node(parent, index)
+
+    def construct_mapping(self, node, deep=False):
+        mapping = Node()
+        mapping.file = self.file
+        mapping.line = node.start_mark.line + 1
+        mapping.key_lines = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                raise _Refused("L008", "merge keys (<<) are not allowed", key_node.start_mark)
+            key = self.construct_object(key_node, deep=True)
+            if not isinstance(key, str):
+                raise _Refused("L006", f"keys must be text, not {key!r}", key_node.start_mark)
+            if key in mapping:
+                first = mapping.key_lines[key]
+                raise _Refused("L007", f"key '{key}' appears again (first on line {first})",
+                               key_node.start_mark)
+            mapping[key] = self.construct_object(value_node, deep=True)
+            mapping.key_lines[key] = key_node.start_mark.line + 1
+        return mapping
+
+
+_Loader.add_constructor("tag:yaml.org,2002:map", _Loader.construct_mapping)
+
+
+class _Refused(Exception):
+    def __init__(self, code, message, mark):
+        super().__init__(message)
+        self.code, self.message, self.mark = code, message, mark
+
+
+def read_text(path: Path, limit: int = MAX_SOURCE_BYTES) -> str:
+    """The text of an author's file, or a ContentError saying why it cannot be read."""
+    path = Path(path)
+    if not path.is_file():
+        raise ContentError([Problem("L001", f"{path.name} not found", path)])
+    size = path.stat().st_size
+    if size > limit:
+        raise ContentError([Problem("L009", f"{size:,} bytes, over the limit of {limit:,}", path)])
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise ContentError([Problem("L003", f"byte {data[error.start]:#04x} is not UTF-8",
+                                    path, line)]) from None
+    return text.removeprefix("\ufeff")
+
+
+def load_yaml(path: Path) -> Any:
+    """Safely load one YAML file; mappings become :class:`Node` objects."""
+    path = Path(path)
+    text = read_text(path)
+    loader = _Loader(text)
+    loader.file = path
+    try:
+        return loader.get_single_data()
+    except _Refused as refusal:
+        raise ContentError([Problem(refusal.code, refusal.message, path,
+                                    refusal.mark.line + 1, refusal.mark.column + 1)]) from None
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        message = " ".join(filter(None, [error.context, error.problem]))
+        raise ContentError([Problem("L002", message, path,
+                                    mark.line + 1 if mark else None,
+                                    mark.column + 1 if mark else None)]) from None
+    except yaml.YAMLError as error:
+        raise ContentError([Problem("L002", str(error), path)]) from None
+    finally:
+        loader.dispose()
+
+
+class Fields:
+    """Checks one YAML mapping against the keys it may and must have, collecting problems.
+
+    >>> fields = Fields(node, problems, required={"title": str}, optional={"year": int})
+    >>> fields.get("title")
+    """
+
+    def __init__(self, node: Any, problems: Problems, where: Path, *,
+                 required: dict[str, type | tuple], optional: dict[str, type | tuple] = {},
+                 what: str = "this mapping"):
+        self.problems = problems
+        self.node = node if isinstance(node, Node) else None
+        self.values: dict[str, Any] = {}
+        if self.node is None:
+            problems.add("L006", f"{what} must be a mapping of keys to values",
+                         where, getattr(node, "line", None))
+            return
+        allowed = {**required, **optional}
+        for key in node:
+            if key not in allowed:
+                known = ", ".join(sorted(allowed))
+                problems.add("L004", f"'{key}' is not a key of {what}", node.file,
+                             node.line_of(key), hint=f"the keys of {what} are: {known}")
+        for key, kind in allowed.items():
+            if key not in node:
+                if key in required:
+                    problems.add("L005", f"{what} needs '{key}'", node.file, node.line)
+                continue
+            value = node[key]
+            if not _is_kind(value, kind):
+                problems.add("L006", f"'{key}' must be {_kind_name(kind)}, not {_kind_name(type(value))}",
+                             node.file, node.line_of(key))
+                continue
+            self.values[key] = value
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.values.get(key, default)
+
+    def line(self, key: str) -> int | None:
+        return self.node.line_of(key) if self.node is not None else None
+
+    @property
+    def file(self) -> Path | None:
+        return self.node.file if self.node is not None else None
+
+
+def _is_kind(value, kind) -> bool:
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    if isinstance(value, bool) and bool not in kinds:
+        return False
+    return isinstance(value, kinds)
+
+
+def _kind_name(kind) -> str:
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    names = {str: "text", int: "a whole number", float: "a number", list: "a list",
+             dict: "a mapping", Node: "a mapping", bool: "true or false", type(None): "empty"}
+    return " or ".join(names.get(k, k.__name__) for k in kinds)
