@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -50,6 +51,7 @@ class Dataset:
 class ScoreBand:
     start: Decimal
     label: str
+    colours: dict[str, str]  # pillar key -> colour
 
 
 @dataclass(eq=False)
@@ -166,20 +168,28 @@ def load_edition(edition_dir: Path) -> Edition:
     outline = load_outline(edition_dir / "outline.yaml")
     dataset = load_dataset(edition_dir / fields.get("dataset"), fields.get("year"), outline)
     earlier = load_dataset(edition_dir / previous.get("dataset"), previous.get("year"), outline)
-    bands = _score_bands(fields.get("score_bands"), path, fields.line("score_bands"))
+    bands = _score_bands(fields.get("score_bands"), outline, path, fields.line("score_bands"))
     return Edition(edition_dir, path, fields.get("title"), fields.get("year"),
                    fields.get("publisher"), fields.get("language"), outline, dataset, earlier,
                    bands)
 
 
-def _score_bands(nodes: list, path: Path, line: int) -> list[ScoreBand]:
+def _score_bands(nodes: list, outline: Outline, path: Path, line: int) -> list[ScoreBand]:
     problems = Problems()
     bands = []
+    pillars = [pillar.key for pillar in outline.pillars]
     for node in nodes:
         band = Fields(node, problems, path, what="a score band",
-                      required={"from": (int, float), "label": str})
-        if len(band.values) == 2:
-            bands.append(ScoreBand(Decimal(str(band.get("from"))), band.get("label")))
+                      required={"from": (int, float), "label": str, "colours": dict})
+        if len(band.values) < 3:
+            continue
+        colours = band.get("colours")
+        if sorted(colours) != sorted(pillars) or not all(
+                isinstance(c, str) and re.fullmatch(r"#[0-9a-fA-F]{6}", c) for c in colours.values()):
+            problems.add("V017", f"a band's colours must give a #rrggbb colour for each pillar: "
+                                 f"{', '.join(pillars)}", path, band.line("colours"))
+            continue
+        bands.append(ScoreBand(Decimal(str(band.get("from"))), band.get("label"), dict(colours)))
     starts = [band.start for band in bands]
     if not bands or starts != sorted(starts) or starts[0] != 1:
         problems.add("V017", "score bands must start at 1 and rise", path, line)

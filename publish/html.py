@@ -1,0 +1,108 @@
+"""Rendering HTML: Jinja2 templates fed with the loaded content, the outline and the figures.
+
+The same environment serves the PDF document, the EPUB's documents and the SVG charts:
+autoescaping is on, and an undefined variable is an error rather than an empty string.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import jinja2
+from markupsafe import Markup
+
+from . import __version__
+from .charts import Chart, band_labels, charts_for
+from .figures import Figures
+from .load import Paragraph, Publication
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+def ordinal(number: int) -> str:
+    suffix = "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    return f"{number}{suffix}"
+
+
+def thousands(number: int) -> str:
+    return f"{number:,}"
+
+
+@cache
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(ordinal=ordinal, thousands=thousands)
+    return env
+
+
+@dataclass
+class Page:
+    """What every template of one publication is given."""
+    publication: Publication
+    figures: Figures
+    charts: list[Chart]
+    texts: dict[str, list[Paragraph]]   # leaf section key -> its paragraphs, in order
+    bands: list[tuple[str, str]]         # label, range
+
+    @property
+    def edition(self):
+        return self.publication.edition
+
+    @property
+    def outline(self):
+        return self.publication.edition.outline
+
+    @property
+    def country(self):
+        return self.publication.country
+
+    @property
+    def profile(self):
+        return self.publication.profile
+
+    @property
+    def description(self) -> str:
+        return (f"Country profile of {self.country.name} in the {self.edition.title}: "
+                "criminal markets, criminal actors and resilience to organized crime.")
+
+    @property
+    def keywords(self) -> list[str]:
+        return ["organized crime", self.country.name, self.country.region, self.edition.title,
+                *(pillar.title.lower() for pillar in self.outline.pillars)]
+
+    @property
+    def generator(self) -> str:
+        return f"publish {__version__}"
+
+
+def page_for(publication: Publication, figures: Figures) -> Page:
+    texts: dict[str, list[Paragraph]] = {}
+    if publication.profile and publication.profile.narrative:
+        for section in publication.profile.narrative.sections:
+            texts[section.section.key] = [paragraph for passage in section.passages
+                                          for paragraph in passage.paragraphs]
+    return Page(publication, figures, charts_for(figures, publication.edition), texts,
+                band_labels(publication.edition))
+
+
+def render(template: str, **context) -> str:
+    return environment().get_template(template).render(**context)
+
+
+def chart_svg(chart: Chart, page: Page, standalone: bool = False) -> Markup:
+    """One chart as SVG: inline in the PDF's HTML, or a standalone image for the EPUB."""
+    return Markup(render("chart.svg", chart=chart, page=page, standalone=standalone))
+
+
+def profile_html(page: Page, stylesheets: tuple[str, ...], created: str | None) -> str:
+    """The print document: dashboard, then the narrative under the outline's headings."""
+    return render("print.html", page=page, chart_svg=chart_svg, stylesheets=stylesheets,
+                  created=created)
