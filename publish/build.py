@@ -76,14 +76,11 @@ def load_and_validate(root: Path, paths: list[Path] = ()) -> tuple[list[Loaded],
         problems.extend(check_edition(edition))
         entry = Loaded(edition)
         for profile_dir in profile_dirs if profile_dirs is not None else find_profiles(edition_dir):
-            try:
-                profile = load_profile(profile_dir, edition)
-            except ContentError as error:
-                problems.extend(error.problems)
-                continue
-            found = check_profile(profile, edition)
+            profile, found = load_profile(profile_dir, edition)
+            if profile is not None:
+                found.extend(check_profile(profile, edition))
             problems.extend(found)
-            if not found:
+            if profile is not None and not found:
                 entry.profiles.append(profile)
         loaded.append(entry)
     return loaded, problems

@@ -243,33 +243,43 @@ def _score(cell: str, indicator: Indicator, path, line, problems) -> Decimal | N
     return value if value.is_finite() else None
 
 
-def load_profile(profile_dir: Path, edition: Edition) -> Profile:
+def load_profile(profile_dir: Path, edition: Edition) -> tuple[Profile | None, Problems]:
+    """A profile and the problems of form found in loading it.
+
+    What can be loaded is returned even when something else could not, so that one run of
+    `publish check` also validates the narrative of a profile whose YAML has a mistake.
+    """
     profile_dir = Path(profile_dir)
     path = profile_dir / "profile.yaml"
     problems = Problems()
-    fields = Fields(load_yaml(path), problems, path, what="profile.yaml",
+    try:
+        node = load_yaml(path)
+    except ContentError as error:
+        problems.extend(error.problems)
+        node = None
+    fields = Fields(node, problems, path, what="profile.yaml",
                     required={"country": str},
-                    optional={"facts": dict, "funding_note": str})
-    facts = None
-    if "facts" in fields.values:
+                    optional={"facts": dict, "funding_note": str}) if node is not None else None
+    facts = note = narrative = None
+    if fields is not None and "facts" in fields.values:
         facts_fields = Fields(fields.get("facts"), problems, path, what="'facts'",
                               required={"capital": str, "population": int,
                                         "gdp_usd_million": int, "area_km2": int})
         if len(facts_fields.values) == 4:
             facts = Facts(**facts_fields.values)
-    note = None
-    if "funding_note" in fields.values:
+    if fields is not None and "funding_note" in fields.values:
         note = _inline_paragraph(fields.get("funding_note"), fields.line("funding_note"))
-    narrative = None
     narrative_path = profile_dir / "narrative.md"
     if narrative_path.exists():
         try:
             narrative = load_narrative(narrative_path, edition.outline)
         except ContentError as error:
             problems.extend(error.problems)
-    problems.raise_if_any()
-    return Profile(profile_dir, path, fields.get("country"), fields.line("country"), facts,
-                   note, narrative)
+    if fields is None or "country" not in fields.values:
+        return None, problems
+    profile = Profile(profile_dir, path, fields.get("country"), fields.line("country"), facts,
+                      note, narrative)
+    return profile, problems
 
 
 # -- the narrative --------------------------------------------------------------------------

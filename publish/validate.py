@@ -56,45 +56,63 @@ def _check_narrative(narrative: Narrative, outline: Outline, problems: Problems)
     path = narrative.file
     order = {section: index for index, section in enumerate(outline.leaf_sections)}
     seen: dict = {}
-    furthest = -1
+    unique = []
     for text in narrative.sections:
-        heading = text.section
-        if heading in seen:
-            problems.add("V002", f"'{heading.title}' already began on line {seen[heading]}",
-                         path, text.line)
-            continue
-        seen[heading] = text.line
-        if order[heading] < furthest:
-            problems.add("V003", f"'{heading.title}' comes after a section that follows it "
-                                 "in the outline", path, text.line)
-        furthest = max(furthest, order[heading])
+        if text.section in seen:
+            problems.add("V002", f"'{text.section.title}' already began on line "
+                                 f"{seen[text.section]}", path, text.line)
+        else:
+            seen[text.section] = text.line
+            unique.append(text)
+    for text in out_of_order(unique, lambda text: order[text.section]):
+        problems.add("V003", f"'{text.section.title}' is not in its place in the outline's order",
+                     path, text.line)
     for heading in outline.leaf_sections:
         if heading not in seen:
             problems.add("V001", f"no '## {heading.title}' section", path,
                          hint=f"add '## {heading.title}' in its place in the outline's order")
-    _check_indicators(narrative, outline, set(seen), problems)
+    _check_indicators(narrative, outline, problems)
 
 
-def _check_indicators(narrative: Narrative, outline: Outline, present: set,
-                      problems: Problems) -> None:
+def _check_indicators(narrative: Narrative, outline: Outline, problems: Problems) -> None:
     path = narrative.file
     order = {indicator: index for index, indicator in enumerate(outline.indicators)}
     treated: dict = {}
     for text in narrative.sections:
-        furthest = -1
+        placed = []
         for passage in text.passages:
             for indicator in passage.indicators:
                 if indicator in treated:
                     problems.add("V008", f"'{indicator.title}' is already treated on line "
                                          f"{treated[indicator]}", path, passage.line)
-                    continue
-                treated[indicator] = passage.line
-                if order[indicator] < furthest:
-                    problems.add("V015", f"'{indicator.title}' comes after an indicator that "
-                                         "follows it in the outline", path, passage.line)
-                furthest = max(furthest, order[indicator])
-    for indicator in outline.indicators:
-        # A missing section is reported once (V001), not once more for each of its indicators.
-        if indicator not in treated and indicator.section in present:
-            problems.add("V007", f"nothing is written on '{indicator.title}'", path,
-                         hint=f"add '### {indicator.title}' under '## {indicator.section.title}'")
+                else:
+                    treated[indicator] = passage.line
+                    placed.append((indicator, passage.line))
+        for indicator, line in out_of_order(placed, lambda item: order[item[0]]):
+            problems.add("V015", f"'{indicator.title}' is not in its place in the outline's "
+                                 "order", path, line)
+        for indicator in text.section.indicators:
+            if indicator not in treated:
+                problems.add("V007", f"nothing is written on '{indicator.title}'", path,
+                             text.line, hint=f"add '### {indicator.title}' under this section")
+    # A missing section is reported once (V001), not once more for each of its indicators.
+
+
+def out_of_order(items: list, rank) -> list:
+    """The items to move to restore order: those outside a longest increasing run.
+
+    Reporting only these points the author at what was moved, not at everything it passed.
+    """
+    ranks = [rank(item) for item in items]
+    best = [1] * len(items)
+    previous = [-1] * len(items)
+    for i in range(len(items)):
+        for j in range(i):
+            if ranks[j] < ranks[i] and best[j] + 1 > best[i]:
+                best[i], previous[i] = best[j] + 1, j
+    keep = set()
+    position = max(range(len(items)), key=best.__getitem__, default=-1)
+    while position >= 0:
+        keep.add(position)
+        position = previous[position]
+    return [item for index, item in enumerate(items) if index not in keep]

@@ -1,0 +1,85 @@
+"""The command line: parse arguments, call the pipeline, turn problems into messages and exit codes.
+
+`main(argv, stdout, stderr) -> int` is what the console script and the tests call.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from . import __version__
+from .build import build, check
+from .problems import ContentError, Problem
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="publish", description=(
+        "Build print PDFs and EPUBs from structured content (YAML + Markdown)."))
+    parser.add_argument("--version", action="version", version=f"publish {__version__}")
+    parser.add_argument("--project", type=Path, default=Path.cwd(), metavar="DIR",
+                        help="the project folder, holding content/, styles/ and fonts/ "
+                             "(default: the current folder)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="say what is being built")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    build_cmd = commands.add_parser("build", help="build publications into dist/")
+    build_cmd.add_argument("paths", nargs="*", type=Path, metavar="PATH",
+                           help="an edition or profile folder (default: all of content/)")
+    build_cmd.add_argument("--dist", type=Path, metavar="DIR",
+                           help="where outputs go (default: dist/ in the project)")
+    build_cmd.add_argument("--strict", action="store_true",
+                           help="fail on any warning of the renderer, not only on errors")
+
+    check_cmd = commands.add_parser("check", help="validate content without rendering")
+    check_cmd.add_argument("paths", nargs="*", type=Path, metavar="PATH",
+                           help="an edition or profile folder (default: all of content/)")
+    return parser
+
+
+def report(problems: list[Problem], root: Path, stream) -> None:
+    for problem in problems:
+        print(problem.format(root), file=stream)
+    count = len(problems)
+    print(f"{count} problem{'s' if count != 1 else ''} found.", file=stream)
+
+
+def main(argv: list[str] | None = None, stdout=None, stderr=None) -> int:
+    stdout = stdout or sys.stdout
+    stderr = stderr or sys.stderr
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:
+        return EXIT_USAGE if exit_.code else EXIT_OK
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(message)s", stream=stderr)
+    root = args.project.resolve()
+    try:
+        if args.command == "check":
+            problems = check(root, args.paths)
+            if problems:
+                report(problems, root, stderr)
+                return EXIT_PROBLEMS
+            print("No problems found.", file=stdout)
+            return EXIT_OK
+        written = build(root, args.paths, args.dist, strict=args.strict)
+    except ContentError as error:
+        report(error.problems, root, stderr)
+        return EXIT_PROBLEMS
+    except OSError as error:
+        print(f"publish: {error.filename or ''}: {error.strerror or error}", file=stderr)
+        return EXIT_PROBLEMS
+    for path in written:
+        print(f"wrote {_relative(path, root)}", file=stdout)
+    return EXIT_OK
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(root))
+    except ValueError:
+        return str(path)
