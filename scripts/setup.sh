@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Sets up a machine to build the publications (and, with --test, to run the tests):
+# the Debian packages WeasyPrint and the checks need, and a virtual environment in .venv
+# holding publish and its Python dependencies. Safe to run again: it installs only what is
+# missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+want_tests=false
+[ "${1:-}" = "--test" ] && want_tests=true
+
+# WeasyPrint draws text with Pango; the checks read PDFs with poppler's tools and qpdf, and
+# EPUBCheck runs on Java.
+packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig)
+$want_tests && packages+=(poppler-utils qpdf default-jre-headless)
+missing=()
+for package in "${packages[@]}"; do
+  dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
+done
+# A JRE already on the machine serves EPUBCheck as well as Debian's default one.
+if [[ " ${missing[*]} " == *" default-jre-headless "* ]] && command -v java >/dev/null; then
+  missing=("${missing[@]/default-jre-headless}")
+fi
+missing=(${missing[@]+"${missing[@]}"})
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing Debian packages: ${missing[*]}"
+  sudo_=""
+  [ "$(id -u)" = 0 ] || sudo_="sudo"
+  $sudo_ apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_ apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+[ -x .venv/bin/python ] || python3 -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip
+if $want_tests; then
+  .venv/bin/python -m pip install -q -e ".[test]"
+else
+  .venv/bin/python -m pip install -q -e .
+fi
