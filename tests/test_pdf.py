@@ -144,3 +144,20 @@ def test_every_font_is_embedded_and_from_fonts_folder(pdf_path):
 def test_qpdf_check_passes(pdf_path):
     result = run("qpdf", "--check", str(pdf_path))
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_no_heading_is_stranded_at_a_page_foot(pages, publication):
+    headings = {h.title.upper() for h in publication.edition.outline.headings}
+    running = _running_lines(publication)
+    for number, page in enumerate(pages[1:], start=2):
+        lines = [line.strip() for line in page.splitlines()
+                 if line.strip() and line.strip() not in running and not line.startswith("Page ")]
+        assert lines and lines[-1] not in headings, f"page {number} ends on {lines[-1]!r}"
+
+
+def test_command_line_and_api_give_the_same_bytes(pdf_path, project, publication, tmp_path):
+    from publish.build import build
+    written = build(project, [publication.profile.dir], tmp_path, strict=True)
+    assert [path.suffix for path in written] == [".pdf", ".epub"]
+    for path in written:
+        assert path.read_bytes() == (pdf_path.parent / path.name).read_bytes(), path.name

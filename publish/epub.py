@@ -1,0 +1,163 @@
+"""Writing the EPUB 3: the same page as the PDF, reflowable, read back before it is trusted.
+
+ebooklib assembles the package (OPF, navigation document, NCX) from the same content, outline
+and figures as the PDF. Its habits are handled here: `write_epub` reports failure only when
+asked to raise; the NCX says its depth is 0; and the archive carries local timestamps. So the
+EPUB is written to memory, its NCX depth set, and the archive rewritten deterministically:
+`mimetype` first and stored, the entries in a fixed order, all with one fixed timestamp.
+"""
+from __future__ import annotations
+
+import io
+import re
+import uuid
+import zipfile
+from datetime import datetime, timezone
+from pathlib import Path
+
+from ebooklib import epub
+
+from .html import Page, chart_svg, render
+
+FONT_MEDIA_TYPE = "font/ttf"
+ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+
+
+def identifier(page: Page) -> str:
+    """A stable identifier: a UUID derived from the publication, the same on every build."""
+    return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, 'publish:' + page.publication.slug)}"
+
+
+def _document(page: Page, name: str, title: str, template: str, css: list[epub.EpubItem],
+              **context) -> epub.EpubHtml:
+    language = page.edition.language
+    item = epub.EpubHtml(uid=name, file_name=f"{name}.xhtml", title=title, lang=language)
+    item.content = render(f"epub/{template}", page=page, **context)
+    for stylesheet in css:
+        item.add_item(stylesheet)
+    return item
+
+
+def _toc(page: Page, pillar_documents: dict[str, epub.EpubHtml]):
+    """The outline as ebooklib's table of contents: (section, [children]) pairs."""
+
+    def entry(heading, document):
+        link = epub.Link(f"{document.file_name}#{heading.key}", heading.title, heading.key)
+        children = [entry(child, document) for child in heading.sections]
+        return (epub.Section(heading.title, link.href), children) if children else link
+
+    return [entry(pillar, pillar_documents[pillar.key]) for pillar in page.outline.pillars]
+
+
+def build_epub(page: Page, project_root: Path, modified: datetime,
+               stylesheets: tuple[str, ...]) -> bytes:
+    """The EPUB of a page, as bytes."""
+    root = Path(project_root)
+    edition, country = page.edition, page.country
+    book = epub.EpubBook()
+    book.set_identifier(identifier(page))
+    book.set_title(page.publication.title)
+    book.set_language(edition.language)
+    book.add_author(edition.publisher)
+    book.add_metadata("DC", "publisher", edition.publisher)
+    book.add_metadata("DC", "description", page.description)
+    book.add_metadata("DC", "subject", "organized crime")
+    book.add_metadata("DC", "date", modified.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    _accessibility(book)
+
+    css = []
+    for href in stylesheets:
+        item = epub.EpubItem(uid=Path(href).stem + "-css", file_name=href, media_type="text/css",
+                             content=(root / href).read_bytes())
+        book.add_item(item)
+        css.append(item)
+    for font in sorted((root / "fonts").glob("*.ttf")):
+        book.add_item(epub.EpubItem(uid=f"font-{font.stem}", file_name=f"fonts/{font.name}",
+                                    media_type=FONT_MEDIA_TYPE, content=font.read_bytes()))
+
+    cover_image = epub.EpubCover(uid="cover-image", file_name="images/cover.svg")
+    cover_image.media_type = "image/svg+xml"
+    cover_image.content = render("cover.svg", page=page).encode()
+    book.add_item(cover_image)
+    for chart in page.charts:
+        book.add_item(epub.EpubItem(uid=f"chart-{chart.key}", file_name=f"charts/{chart.key}.svg",
+                                    media_type="image/svg+xml",
+                                    content=str(chart_svg(chart, page, standalone=True)).encode()))
+
+    cover = _document(page, "cover", page.publication.title, "cover.html", css)
+    scores = _document(page, "scores", f"{country.name}: scores", "scores.html", css)
+    pillars = {pillar.key: _document(page, pillar.key, pillar.title, "pillar.html", css,
+                                     pillar=pillar)
+               for pillar in page.outline.pillars}
+    documents = [cover, scores, *pillars.values()]
+    if page.profile and page.profile.funding_note:
+        documents.append(_document(page, "notes", "Funding note", "notes.html", css))
+    for document in documents:
+        book.add_item(document)
+
+    book.toc = [epub.Link(cover.file_name, "Cover", "toc-cover"),
+                epub.Link(scores.file_name, "Scores", "toc-scores"),
+                *_toc(page, pillars)]
+    if documents[-1].file_name == "notes.xhtml":
+        book.toc.append(epub.Link("notes.xhtml", "Funding note", "toc-notes"))
+    book.add_item(epub.EpubNcx())
+    book.add_item(epub.EpubNav())
+    book.spine = documents
+    book.guide = [{"type": "cover", "href": cover.file_name, "title": "Cover"},
+                  {"type": "text", "href": scores.file_name, "title": "Scores"}]
+
+    raw = io.BytesIO()
+    epub.write_epub(raw, book, {"raise_exceptions": True, "mtime": modified,
+                                "epub3_pages": False})
+    return _deterministic(raw.getvalue(), _depth(page))
+
+
+def _accessibility(book: epub.EpubBook) -> None:
+    def meta(prop, value):
+        book.add_metadata(None, "meta", value, {"property": prop})
+
+    for mode in ("textual", "visual"):
+        meta("schema:accessMode", mode)
+    meta("schema:accessModeSufficient", "textual")
+    for feature in ("structuralNavigation", "tableOfContents", "alternativeText", "readingOrder",
+                    "displayTransformability", "longDescription"):
+        meta("schema:accessibilityFeature", feature)
+    meta("schema:accessibilityHazard", "none")
+    meta("schema:accessibilitySummary",
+         "Every score shown in a chart is also given in a data table, and every chart and the "
+         "cover have text alternatives. Headings follow the report's outline, and the "
+         "navigation document mirrors it.")
+    meta("dcterms:conformsTo", "EPUB Accessibility 1.1 - WCAG 2.1 Level AA")
+
+
+def _depth(page: Page) -> int:
+    return max(heading.level for heading in page.outline.headings)
+
+
+def _deterministic(data: bytes, ncx_depth: int) -> bytes:
+    """Rewrite the archive: mimetype first and stored, fixed order and timestamps."""
+    source = zipfile.ZipFile(io.BytesIO(data))
+    names = source.namelist()
+    assert names[0] == "mimetype"
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as target:
+        for name in names:
+            content = source.read(name)
+            if name.endswith(".ncx"):
+                content = re.sub(rb'content="0" name="dtb:depth"',
+                                 f'content="{ncx_depth}" name="dtb:depth"'.encode(), content)
+            info = zipfile.ZipInfo(name, date_time=ZIP_EPOCH)
+            info.external_attr = 0o644 << 16
+            info.create_system = 3
+            if name == "mimetype":
+                info.compress_type = zipfile.ZIP_STORED
+            else:
+                info.compress_type = zipfile.ZIP_DEFLATED
+            target.writestr(info, content, compresslevel=9 if name != "mimetype" else None)
+    return out.getvalue()
+
+
+def utc(timestamp: str | None, fallback_year: int) -> datetime:
+    if timestamp:
+        return datetime.strptime(timestamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+    return datetime(fallback_year, 1, 1, tzinfo=timezone.utc)
