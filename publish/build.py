@@ -1,30 +1,37 @@
-"""The build, top to bottom: load, validate, derive, render HTML, write the PDF, put in place.
+"""The build, top to bottom: load, validate, derive, render HTML, write PDF and EPUB, verify,
+put in place.
 
-`publish build` and `publish check` are thin wrappers around :func:`build` and :func:`check`.
-Nothing is written to dist/ until an output is complete; then it is moved into place.
+`publish build` makes review copies: their names say "draft" and every page carries a mark,
+the embargo's while it has not lifted. `publish release` makes the public files, unmarked,
+and refuses to run before the embargo. Both stage everything and touch dist/ only once all
+outputs are written and verified (:mod:`publish.release`).
 """
 from __future__ import annotations
 
 import hashlib
 import logging
 import os
-import tempfile
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 
-from .epub import build_epub, utc
+from . import clock
+from .epub import build_epub
 from .figures import Standings
 from .html import page_for, profile_html
 from .load import (Edition, Profile, Publication, find_editions, find_profiles, load_edition,
                    load_profile)
 from .pdf import render_pdf
-from .problems import ContentError, Problem, Problems
+from .problems import ContentError, EmbargoNotLifted, Problem, Problems
+from .release import Entry, Stage, staged
 from .validate import check_edition, check_profile
+from .verify import verify_epub, verify_pdf
 
 log = logging.getLogger("publish")
 
 STYLESHEETS = ("styles/fonts.css", "styles/print.css")
 EPUB_STYLESHEETS = ("styles/fonts.css", "styles/epub.css")
+DRAFT_SUFFIX = "-draft"
 
 
 @dataclass
@@ -38,7 +45,7 @@ class Loaded:
         return [Publication(self.edition, countries[p.iso2], p) for p in self.profiles]
 
 
-# -- 1. selecting and loading ---------------------------------------------------------------
+# -- 1. selecting, loading and validating ---------------------------------------------------
 
 def _selection(root: Path, paths: list[Path]) -> dict[Path, list[Path] | None]:
     """Edition folder -> its profile folders to build (None: all of them)."""
@@ -93,10 +100,26 @@ def check(root: Path, paths: list[Path] = ()) -> Problems:
     return load_and_validate(Path(root), paths)[1]
 
 
-# -- 2. building ----------------------------------------------------------------------------
+# -- 2. embargo, names and dates ------------------------------------------------------------
 
-def output_name(publication: Publication, suffix: str) -> str:
-    return f"{publication.edition.slug}/{publication.slug.removeprefix(publication.edition.slug + '-')}{suffix}"
+def draft_mark(publication: Publication, instant: datetime) -> str:
+    """The mark every page of a review copy carries."""
+    embargo = publication.embargo
+    if embargo is not None and instant < embargo.instant:
+        return f"EMBARGOED - NOT FOR DISTRIBUTION UNTIL {embargo.text}"
+    return "REVIEW COPY - NOT THE RELEASED FILE"
+
+
+def refuse_before_embargo(publications: list[Publication], instant: datetime) -> None:
+    waiting = [(p.slug, p.embargo.text, str(p.embargo.instant - instant).split(".")[0])
+               for p in publications if p.embargo and instant < p.embargo.instant]
+    if waiting:
+        raise EmbargoNotLifted(waiting)
+
+
+def output_name(publication: Publication, suffix: str, draft: bool = True) -> str:
+    name = publication.slug.removeprefix(publication.edition.slug + "-")
+    return f"{publication.edition.slug}/{name}{DRAFT_SUFFIX if draft else ''}{suffix}"
 
 
 def identifier(publication: Publication) -> bytes:
@@ -104,47 +127,64 @@ def identifier(publication: Publication) -> bytes:
     return hashlib.sha256(publication.slug.encode()).hexdigest()[:32].encode()
 
 
+def release_date(publication: Publication) -> datetime:
+    """The date the files carry: SOURCE_DATE_EPOCH, else the embargo, else the edition's year.
+
+    Never the clock, so that the same content gives the same bytes.
+    """
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch:
+        return datetime.fromtimestamp(int(epoch), timezone.utc)
+    if publication.embargo is not None:
+        return publication.embargo.instant.astimezone(timezone.utc)
+    return datetime(publication.edition.year, 1, 1, tzinfo=timezone.utc)
+
+
+# -- 3. building ----------------------------------------------------------------------------
+
 def build(root: Path, paths: list[Path] = (), dist: Path | None = None, *,
-          strict: bool = False) -> list[Path]:
-    """Build the selected publications into dist/; returns the files written."""
+          strict: bool = False, now: str | None = None, release: bool = False) -> list[Path]:
+    """Build the selected publications into dist/; returns the files written.
+
+    With `release`, the public files: refused before the embargo, and strict.
+    """
     root = Path(root).resolve()
-    dist = Path(dist) if dist else root / "dist"
+    dist = Path(dist).absolute() if dist else root / "dist"
     loaded, problems = load_and_validate(root, paths)
     problems.raise_if_any()
-    written = []
-    for entry in loaded:
-        standings = Standings(entry.edition)
-        for publication in entry.publications():
-            log.info("building %s", publication.slug)
-            page = page_for(publication, standings.figures(publication.country.iso2))
-            html = profile_html(page, stylesheets=STYLESHEETS, created=source_date())
-            pdf = render_pdf(html, root, identifier(publication), strict=strict,
-                             source=publication.profile.dir if publication.profile else None)
-            epub = build_epub(page, root, utc(source_date(), publication.edition.year),
-                              EPUB_STYLESHEETS)
-            written.append(_put_in_place(dist / output_name(publication, ".pdf"), pdf))
-            written.append(_put_in_place(dist / output_name(publication, ".epub"), epub))
-    return written
+    instant = clock.now(now)
+    if release:
+        refuse_before_embargo([p for entry in loaded for p in entry.publications()], instant)
+    written: list[Path] = []
+    with staged(dist) as stage:
+        if release:
+            stage.discard_drafts()
+        for entry in loaded:
+            standings = Standings(entry.edition)
+            for publication in entry.publications():
+                log.info("building %s", publication.slug)
+                mark = None if release else draft_mark(publication, instant)
+                written += _build_one(publication, standings, stage, root, mark,
+                                      strict=strict or release)
+    return [dist / path.relative_to(stage.root) for path in written]
 
 
-def source_date() -> str | None:
-    """The build's date from SOURCE_DATE_EPOCH, never the clock; None when unset."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if not epoch:
-        return None
-    from datetime import datetime, timezone
-    return datetime.fromtimestamp(int(epoch), timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _put_in_place(target: Path, data: bytes) -> Path:
-    """Write to a temporary file beside the target, then rename: never a half-written file."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return target
+def _build_one(publication: Publication, standings: Standings, stage: Stage, root: Path,
+               mark: str | None, *, strict: bool) -> list[Path]:
+    page = page_for(publication, standings.figures(publication.country.iso2), mark)
+    dated = release_date(publication)
+    html = profile_html(page, stylesheets=STYLESHEETS,
+                        created=dated.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    pdf = render_pdf(html, root, identifier(publication), strict=strict, mark=mark,
+                     source=publication.profile.dir if publication.profile else None)
+    epub = build_epub(page, root, dated, EPUB_STYLESHEETS)
+    embargo = publication.embargo.text if publication.embargo else None
+    draft = mark is not None
+    pdf_path = stage.write(Entry(output_name(publication, ".pdf", draft), publication.slug,
+                                 "pdf", draft, embargo), pdf)
+    epub_path = stage.write(Entry(output_name(publication, ".epub", draft), publication.slug,
+                                  "epub", draft, embargo), epub)
+    problems = verify_pdf(pdf_path, mark) + verify_epub(epub_path)
+    if problems:
+        raise ContentError(problems)
+    return [pdf_path, epub_path]

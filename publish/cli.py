@@ -11,9 +11,10 @@ from pathlib import Path
 
 from . import __version__
 from .build import build, check
-from .problems import ContentError, Problem
+from .clock import ENVIRONMENT, InstantError
+from .problems import ContentError, EmbargoNotLifted, Problem
 
-EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_EMBARGOED = 0, 1, 2, 3
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -26,11 +27,17 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="say what is being built")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    build_cmd = commands.add_parser("build", help="build publications into dist/")
-    build_cmd.add_argument("paths", nargs="*", type=Path, metavar="PATH",
-                           help="an edition or profile folder (default: all of content/)")
-    build_cmd.add_argument("--dist", type=Path, metavar="DIR",
-                           help="where outputs go (default: dist/ in the project)")
+    build_cmd = commands.add_parser("build", help="build review copies (drafts) into dist/")
+    release_cmd = commands.add_parser("release", help=(
+        "build the public files into dist/; refused before the embargo (exit status 3)"))
+    for command in (build_cmd, release_cmd):
+        command.add_argument("paths", nargs="*", type=Path, metavar="PATH",
+                             help="an edition or profile folder (default: all of content/)")
+        command.add_argument("--dist", type=Path, metavar="DIR",
+                             help="where outputs go (default: dist/ in the project)")
+        command.add_argument("--now", metavar="INSTANT", help=(
+            f"the current time, as an ISO 8601 date-time with UTC offset (default: "
+            f"${ENVIRONMENT}, else the system clock)"))
     build_cmd.add_argument("--strict", action="store_true",
                            help="fail on any warning of the renderer, not only on errors")
 
@@ -66,7 +73,17 @@ def main(argv: list[str] | None = None, stdout=None, stderr=None) -> int:
                 return EXIT_PROBLEMS
             print("No problems found.", file=stdout)
             return EXIT_OK
-        written = build(root, args.paths, args.dist, strict=args.strict)
+        written = build(root, args.paths, args.dist, now=args.now,
+                        strict=getattr(args, "strict", False),
+                        release=args.command == "release")
+    except EmbargoNotLifted as refusal:
+        for name, instant, left in refusal.waiting:
+            print(f"publish: {name} is embargoed until {instant} ({left} from now); "
+                  "nothing was written", file=stderr)
+        return EXIT_EMBARGOED
+    except InstantError as error:
+        print(f"publish: {error}", file=stderr)
+        return EXIT_USAGE
     except ContentError as error:
         report(error.problems, root, stderr)
         return EXIT_PROBLEMS

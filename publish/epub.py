@@ -56,7 +56,7 @@ def build_epub(page: Page, project_root: Path, modified: datetime,
     edition, country = page.edition, page.country
     book = epub.EpubBook()
     book.set_identifier(identifier(page))
-    book.set_title(page.publication.title)
+    book.set_title(f"{page.publication.title} ({page.mark})" if page.mark else page.publication.title)
     book.set_language(edition.language)
     book.add_author(edition.publisher)
     book.add_metadata("DC", "publisher", edition.publisher)

@@ -51,6 +51,7 @@ class Page:
     charts: list[Chart]
     texts: dict[str, list[Paragraph]]   # leaf section key -> its paragraphs, in order
     bands: list[tuple[str, str]]         # label, range
+    mark: str | None = None              # the mark of a review copy; None when released
 
     @property
     def edition(self):
@@ -83,14 +84,14 @@ class Page:
         return f"publish {__version__}"
 
 
-def page_for(publication: Publication, figures: Figures) -> Page:
+def page_for(publication: Publication, figures: Figures, mark: str | None = None) -> Page:
     texts: dict[str, list[Paragraph]] = {}
     if publication.profile and publication.profile.narrative:
         for section in publication.profile.narrative.sections:
             texts[section.section.key] = [paragraph for passage in section.passages
                                           for paragraph in passage.paragraphs]
     return Page(publication, figures, charts_for(figures, publication.edition), texts,
-                band_labels(publication.edition))
+                band_labels(publication.edition), mark)
 
 
 def render(template: str, **context) -> str:

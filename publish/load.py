@@ -16,11 +16,13 @@ import csv
 import io
 import re
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from markdown_it import MarkdownIt
 
+from .clock import InstantError, parse_instant
 from .outline import Heading, Indicator, Outline, load_outline
 from .problems import ContentError, Problem, Problems
 from .sources import Fields, load_yaml, read_text
@@ -54,6 +56,15 @@ class ScoreBand:
     colours: dict[str, str]  # pillar key -> colour
 
 
+@dataclass(frozen=True)
+class Embargo:
+    """The instant before which nothing of a publication may be public."""
+    instant: datetime
+    text: str          # as the author wrote it, for the marks on review copies
+    file: Path
+    line: int
+
+
 @dataclass(eq=False)
 class Edition:
     dir: Path
@@ -66,6 +77,7 @@ class Edition:
     dataset: Dataset
     previous: Dataset
     bands: list[ScoreBand]
+    embargo: Embargo | None = None
 
     @property
     def slug(self) -> str:
@@ -122,6 +134,7 @@ class Profile:
     facts: Facts | None
     funding_note: Paragraph | None
     narrative: Narrative | None
+    embargo: Embargo | None = None
 
 
 @dataclass(eq=False)
@@ -138,6 +151,13 @@ class Publication:
     @property
     def title(self) -> str:
         return f"{self.country.name}: {self.edition.title}"
+
+    @property
+    def embargo(self) -> Embargo | None:
+        """The profile's own embargo, else the edition's."""
+        if self.profile is not None and self.profile.embargo is not None:
+            return self.profile.embargo
+        return self.edition.embargo
 
 
 @dataclass(eq=False)
@@ -161,9 +181,11 @@ def load_edition(edition_dir: Path) -> Edition:
     problems = Problems()
     fields = Fields(load_yaml(path), problems, path, what="edition.yaml",
                     required={"title": str, "year": int, "publisher": str, "language": str,
-                              "dataset": str, "previous": dict, "score_bands": list})
+                              "dataset": str, "previous": dict, "score_bands": list},
+                    optional={"embargo": EMBARGO_KINDS})
     previous = Fields(fields.get("previous", {}), problems, path, what="'previous'",
                       required={"year": int, "dataset": str})
+    embargo = _embargo(fields, problems)
     problems.raise_if_any()
     outline = load_outline(edition_dir / "outline.yaml")
     dataset = load_dataset(edition_dir / fields.get("dataset"), fields.get("year"), outline)
@@ -171,7 +193,26 @@ def load_edition(edition_dir: Path) -> Edition:
     bands = _score_bands(fields.get("score_bands"), outline, path, fields.line("score_bands"))
     return Edition(edition_dir, path, fields.get("title"), fields.get("year"),
                    fields.get("publisher"), fields.get("language"), outline, dataset, earlier,
-                   bands)
+                   bands, embargo)
+
+
+# A bare YAML timestamp loads as a date or datetime: accepted here only to be refused clearly.
+EMBARGO_KINDS = (str, date, datetime)
+
+
+def _embargo(fields: Fields, problems: Problems) -> Embargo | None:
+    if "embargo" not in fields.values:
+        return None
+    value, line = fields.get("embargo"), fields.line("embargo")
+    if not isinstance(value, str):
+        problems.add("L011", f"embargo: {value} is a bare YAML timestamp; quote it, with its "
+                             "time and UTC offset", fields.file, line)
+        return None
+    try:
+        return Embargo(parse_instant(value), value.strip(), fields.file, line)
+    except InstantError as error:
+        problems.add("L011", f"embargo: {error}", fields.file, line)
+        return None
 
 
 def _score_bands(nodes: list, outline: Outline, path: Path, line: int) -> list[ScoreBand]:
@@ -259,7 +300,8 @@ def load_profile(profile_dir: Path, edition: Edition) -> tuple[Profile | None, P
         node = None
     fields = Fields(node, problems, path, what="profile.yaml",
                     required={"country": str},
-                    optional={"facts": dict, "funding_note": str}) if node is not None else None
+                    optional={"facts": dict, "funding_note": str, "embargo": EMBARGO_KINDS}
+                    ) if node is not None else None
     facts = note = narrative = None
     if fields is not None and "facts" in fields.values:
         facts_fields = Fields(fields.get("facts"), problems, path, what="'facts'",
@@ -278,7 +320,7 @@ def load_profile(profile_dir: Path, edition: Edition) -> tuple[Profile | None, P
     if fields is None or "country" not in fields.values:
         return None, problems
     profile = Profile(profile_dir, path, fields.get("country"), fields.line("country"), facts,
-                      note, narrative)
+                      note, narrative, _embargo(fields, problems))
     return profile, problems
 
 

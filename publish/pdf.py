@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import weasyprint
+from weasyprint.formatting_structure.boxes import MarginBox
 from weasyprint.text.fonts import FontConfiguration
 
 from .fetch import ProjectFetcher, RefusedURL
@@ -47,15 +48,62 @@ def renderer_messages():
         logger.propagate = propagate
 
 
+# The font of the marks on review copies, from the project's fonts/.
+MARK_FONT = "fonts/OpenSans-Bold.ttf"
+
+# The mark is laid out apart from the document, with this stylesheet alone, on a page of the
+# same size; its margin box is then added to every page of the document. No author
+# stylesheet takes part in laying it out, so none can hide, move or shrink it.
+MARK_HTML = """<!DOCTYPE html><html><head><style>
+@font-face { font-family: "Publish Review Mark"; src: url("%(font)s"); }
+@page {
+  size: %(width)spx %(height)spx;
+  margin: 0 16mm 18mm 16mm;
+  @bottom-left {
+    content: "%(mark)s";
+    font: 700 7.5pt/1.2 "Publish Review Mark";
+    color: #b00000;
+    vertical-align: middle;
+    white-space: nowrap;
+  }
+}
+</style></head><body></body></html>"""
+
+
+def _css_string(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ")
+
+
+def _stamp(document, mark: str, base_url: str, fetcher, fonts) -> None:
+    """Add the review mark to every page of a rendered document."""
+    layouts = {}
+    for page in document.pages:
+        size = (page.width, page.height)
+        if size not in layouts:
+            html = MARK_HTML % {"font": MARK_FONT, "mark": _css_string(mark),
+                                "width": page.width, "height": page.height}
+            stamp = weasyprint.HTML(string=html, base_url=base_url,
+                                    url_fetcher=fetcher).render(font_config=fonts)
+            layouts[size] = [box for box in stamp.pages[0]._page_box.children
+                             if isinstance(box, MarginBox)]
+        page._page_box.children = [*page._page_box.children, *layouts[size]]
+
+
 def render_pdf(html: str, project_root: Path, identifier: bytes, *, strict: bool,
-               source: Path | None = None) -> bytes:
-    """The PDF of a print document, or a ContentError listing what the renderer reported."""
+               source: Path | None = None, mark: str | None = None) -> bytes:
+    """The PDF of a print document, or a ContentError listing what the renderer reported.
+
+    With a `mark`, every page carries it, laid out apart from the document (:func:`_stamp`).
+    """
     fetcher = ProjectFetcher(project_root)
     fonts = FontConfiguration()
+    base_url = f"{Path(project_root).resolve().as_uri()}/"
     with renderer_messages() as messages:
         try:
-            document = weasyprint.HTML(string=html, base_url=f"{Path(project_root).resolve().as_uri()}/",
+            document = weasyprint.HTML(string=html, base_url=base_url,
                                        url_fetcher=fetcher).render(font_config=fonts)
+            if mark:
+                _stamp(document, mark, base_url, fetcher, fonts)
             data = document.write_pdf(**{**PDF_OPTIONS, "pdf_identifier": identifier})
         except RefusedURL as refusal:
             raise ContentError([Problem("R001", str(refusal), source)]) from None

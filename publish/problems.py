@@ -102,6 +102,16 @@ class ContentError(Exception):
         super().__init__("\n".join(p.format() for p in self.problems))
 
 
+class EmbargoNotLifted(Exception):
+    """`publish release` was asked for publications whose embargo has not lifted."""
+
+    def __init__(self, waiting: list[tuple[str, str, str]]):
+        # (publication, embargo instant as written, time left)
+        self.waiting = waiting
+        super().__init__("; ".join(f"{name} is embargoed until {instant} ({left} from now)"
+                                   for name, instant, left in waiting))
+
+
 class Problems(list):
     """A list of problems with the helpers every stage needs."""
 

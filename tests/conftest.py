@@ -42,10 +42,17 @@ def publication(loaded):
 
 
 @pytest.fixture(scope="session")
-def dist(tmp_path_factory) -> Path:
-    """The real project built once, strictly, through the command line."""
+def embargo(publication) -> str:
+    """The embargo instant of the publication, as its content writes it."""
+    return publication.embargo.text
+
+
+@pytest.fixture(scope="session")
+def dist(tmp_path_factory, embargo) -> Path:
+    """The public files of the real project, released once through the command line at the
+    instant its embargo lifts."""
     out = tmp_path_factory.mktemp("dist")
-    code, stdout, stderr = run_cli("--project", str(PROJECT), "build", "--strict",
+    code, stdout, stderr = run_cli("--project", str(PROJECT), "release", "--now", embargo,
                                    "--dist", str(out))
     assert code == 0, stderr
     return out
@@ -54,7 +61,7 @@ def dist(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def pdf_path(dist, publication) -> Path:
     from publish.build import output_name
-    path = dist / output_name(publication, ".pdf")
+    path = dist / output_name(publication, ".pdf", draft=False)
     assert path.is_file()
     return path
 

@@ -52,7 +52,7 @@ class Epub:
 
 @pytest.fixture(scope="session")
 def epub_path(dist, publication):
-    path = dist / output_name(publication, ".epub")
+    path = dist / output_name(publication, ".epub", draft=False)
     assert path.is_file()
     return path
 
