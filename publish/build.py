@@ -19,11 +19,13 @@ from . import clock
 from .epub import build_epub
 from .figures import Standings
 from .html import page_for, profile_html
+from .limits import DEFAULT_LIMITS, run_limited
 from .load import (Edition, Profile, Publication, find_editions, find_profiles, load_edition,
                    load_profile)
 from .pdf import render_pdf
 from .problems import ContentError, EmbargoNotLifted, Problem, Problems
 from .release import Entry, Stage, staged
+from .stylesheets import check_stylesheets
 from .validate import check_edition, check_profile
 from .verify import verify_epub, verify_pdf
 
@@ -74,8 +76,10 @@ def _selection(root: Path, paths: list[Path]) -> dict[Path, list[Path] | None]:
 
 
 def load_and_validate(root: Path, paths: list[Path] = ()) -> tuple[list[Loaded], Problems]:
-    """Load and check every selected edition and profile, collecting every problem."""
+    """Load and check every selected edition and profile, and the stylesheets, collecting
+    every problem."""
     loaded, problems = [], Problems()
+    problems.extend(check_stylesheets(root, STYLESHEETS + EPUB_STYLESHEETS))
     for edition_dir, profile_dirs in _selection(root, list(paths)).items():
         try:
             edition = load_edition(edition_dir)
@@ -143,11 +147,15 @@ def release_date(publication: Publication) -> datetime:
 # -- 3. building ----------------------------------------------------------------------------
 
 def build(root: Path, paths: list[Path] = (), dist: Path | None = None, *,
-          strict: bool = False, now: str | None = None, release: bool = False) -> list[Path]:
+          strict: bool = False, now: str | None = None, release: bool = False,
+          time_limit: float = DEFAULT_LIMITS["time_limit"],
+          memory_limit: int = DEFAULT_LIMITS["memory_limit"]) -> list[Path]:
     """Build the selected publications into dist/; returns the files written.
 
-    With `release`, the public files: refused before the embargo, and strict.
+    With `release`, the public files: refused before the embargo, and strict. Each PDF is
+    rendered under `time_limit` seconds and `memory_limit` MiB.
     """
+    limits = {"time_limit": time_limit, "memory_limit": memory_limit}
     root = Path(root).resolve()
     dist = Path(dist).absolute() if dist else root / "dist"
     loaded, problems = load_and_validate(root, paths)
@@ -165,18 +173,19 @@ def build(root: Path, paths: list[Path] = (), dist: Path | None = None, *,
                 log.info("building %s", publication.slug)
                 mark = None if release else draft_mark(publication, instant)
                 written += _build_one(publication, standings, stage, root, mark,
-                                      strict=strict or release)
+                                      strict=strict or release, limits=limits)
     return [dist / path.relative_to(stage.root) for path in written]
 
 
 def _build_one(publication: Publication, standings: Standings, stage: Stage, root: Path,
-               mark: str | None, *, strict: bool) -> list[Path]:
+               mark: str | None, *, strict: bool, limits: dict) -> list[Path]:
     page = page_for(publication, standings.figures(publication.country.iso2), mark)
     dated = release_date(publication)
     html = profile_html(page, stylesheets=STYLESHEETS,
                         created=dated.strftime("%Y-%m-%dT%H:%M:%SZ"))
-    pdf = render_pdf(html, root, identifier(publication), strict=strict, mark=mark,
-                     source=publication.profile.dir if publication.profile else None)
+    source = publication.profile.dir if publication.profile else publication.edition.dir
+    pdf = run_limited(render_pdf, html, root, identifier(publication), strict=strict,
+                      mark=mark, source=source, blame=source, **limits)
     epub = build_epub(page, root, dated, EPUB_STYLESHEETS)
     embargo = publication.embargo.text if publication.embargo else None
     draft = mark is not None

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from . import __version__
 from .build import build, check
+from .limits import DEFAULT_LIMITS
 from .clock import ENVIRONMENT, InstantError
 from .problems import ContentError, EmbargoNotLifted, Problem
 
@@ -38,6 +39,12 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument("--now", metavar="INSTANT", help=(
             f"the current time, as an ISO 8601 date-time with UTC offset (default: "
             f"${ENVIRONMENT}, else the system clock)"))
+        command.add_argument("--time-limit", type=float, metavar="SECONDS",
+                             default=DEFAULT_LIMITS["time_limit"],
+                             help="stop rendering a PDF after this long (default: %(default)s)")
+        command.add_argument("--memory-limit", type=int, metavar="MIB",
+                             default=DEFAULT_LIMITS["memory_limit"],
+                             help="memory a PDF's rendering may use (default: %(default)s)")
     build_cmd.add_argument("--strict", action="store_true",
                            help="fail on any warning of the renderer, not only on errors")
 
@@ -75,7 +82,8 @@ def main(argv: list[str] | None = None, stdout=None, stderr=None) -> int:
             return EXIT_OK
         written = build(root, args.paths, args.dist, now=args.now,
                         strict=getattr(args, "strict", False),
-                        release=args.command == "release")
+                        release=args.command == "release",
+                        time_limit=args.time_limit, memory_limit=args.memory_limit)
     except EmbargoNotLifted as refusal:
         for name, instant, left in refusal.waiting:
             print(f"publish: {name} is embargoed until {instant} ({left} from now); "

@@ -9,6 +9,7 @@ EPUB is written to memory, its NCX depth set, and the archive rewritten determin
 from __future__ import annotations
 
 import io
+import mimetypes
 import re
 import uuid
 import zipfile
@@ -28,11 +29,27 @@ def identifier(page: Page) -> str:
     return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, 'publish:' + page.publication.slug)}"
 
 
+def _narrative_images(page: Page) -> dict[str, tuple[str, Path]]:
+    """The narrative's images: their file URI in the HTML -> (their name in the EPUB, file)."""
+    paragraphs = [p for texts in page.texts.values() for p in texts]
+    if page.profile and page.profile.funding_note:
+        paragraphs.append(page.profile.funding_note)
+    images = {}
+    for paragraph in paragraphs:
+        for path in paragraph.images:
+            images.setdefault(path.as_uri(), (f"images/narrative/{len(images) + 1}-{path.name}",
+                                              path))
+    return images
+
+
 def _document(page: Page, name: str, title: str, template: str, css: list[epub.EpubItem],
               **context) -> epub.EpubHtml:
     language = page.edition.language
     item = epub.EpubHtml(uid=name, file_name=f"{name}.xhtml", title=title, lang=language)
-    item.content = render(f"epub/{template}", page=page, **context)
+    content = render(f"epub/{template}", page=page, **context)
+    for uri, (href, _) in _narrative_images(page).items():
+        content = content.replace(f'src="{uri}"', f'src="{href}"')
+    item.content = content
     for stylesheet in css:
         item.add_item(stylesheet)
     return item
@@ -83,6 +100,11 @@ def build_epub(page: Page, project_root: Path, modified: datetime,
         book.add_item(epub.EpubItem(uid=f"chart-{chart.key}", file_name=f"charts/{chart.key}.svg",
                                     media_type="image/svg+xml",
                                     content=str(chart_svg(chart, page, standalone=True)).encode()))
+
+    for index, (href, path) in enumerate(_narrative_images(page).values(), start=1):
+        media_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        book.add_item(epub.EpubItem(uid=f"narrative-image-{index}", file_name=href,
+                                    media_type=media_type, content=path.read_bytes()))
 
     cover = _document(page, "cover", page.publication.title, "cover.html", css)
     scores = _document(page, "scores", f"{country.name}: scores", "scores.html", css)

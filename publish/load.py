@@ -20,9 +20,8 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from markdown_it import MarkdownIt
-
 from .clock import InstantError, parse_instant
+from .narrative import Narrative, Paragraph, inline_text, load_narrative
 from .outline import Heading, Indicator, Outline, load_outline
 from .problems import ContentError, Problem, Problems
 from .sources import Fields, load_yaml, read_text
@@ -82,39 +81,6 @@ class Edition:
     @property
     def slug(self) -> str:
         return self.dir.name
-
-
-@dataclass(eq=False)
-class Paragraph:
-    html: str   # rendered inline Markdown, autoescaped
-    text: str   # the words alone, for checks and tests
-    line: int
-
-
-@dataclass(eq=False)
-class Passage:
-    """Paragraphs on one or more indicators, under a '### indicator' heading."""
-    indicators: list[Indicator]
-    paragraphs: list[Paragraph]
-    line: int
-
-
-@dataclass(eq=False)
-class SectionText:
-    """The narrative under one '## section' heading."""
-    section: Heading
-    passages: list[Passage]
-    line: int
-
-
-@dataclass(eq=False)
-class Narrative:
-    file: Path
-    sections: list[SectionText]
-
-    @property
-    def paragraphs(self) -> list[Paragraph]:
-        return [p for s in self.sections for passage in s.passages for p in passage.paragraphs]
 
 
 @dataclass(eq=False)
@@ -298,6 +264,8 @@ def load_profile(profile_dir: Path, edition: Edition) -> tuple[Profile | None, P
     except ContentError as error:
         problems.extend(error.problems)
         node = None
+    if node is None and not problems:
+        problems.add("L006", "profile.yaml is empty; it needs at least 'country'", path)
     fields = Fields(node, problems, path, what="profile.yaml",
                     required={"country": str},
                     optional={"facts": dict, "funding_note": str, "embargo": EMBARGO_KINDS}
@@ -310,7 +278,8 @@ def load_profile(profile_dir: Path, edition: Edition) -> tuple[Profile | None, P
         if len(facts_fields.values) == 4:
             facts = Facts(**facts_fields.values)
     if fields is not None and "funding_note" in fields.values:
-        note = _inline_paragraph(fields.get("funding_note"), fields.line("funding_note"))
+        note = inline_text(fields.get("funding_note"), path, fields.line("funding_note"),
+                           profile_dir, problems)
     narrative_path = profile_dir / "narrative.md"
     if narrative_path.exists():
         try:
@@ -322,125 +291,6 @@ def load_profile(profile_dir: Path, edition: Edition) -> tuple[Profile | None, P
     profile = Profile(profile_dir, path, fields.get("country"), fields.line("country"), facts,
                       note, narrative, _embargo(fields, problems))
     return profile, problems
-
-
-# -- the narrative --------------------------------------------------------------------------
-
-def markdown_parser() -> MarkdownIt:
-    """CommonMark with raw HTML off: authors' markup is text, never markup."""
-    return MarkdownIt("commonmark", {"html": False, "typographer": False})
-
-
-def _inline_paragraph(source: str, line: int) -> Paragraph:
-    md = markdown_parser()
-    tokens = md.parse(source)
-    inline = [t for t in tokens if t.type == "inline"]
-    html = "".join(md.renderer.render(t.children, md.options, {}) for t in inline)
-    return Paragraph(html.strip(), _plain(inline), line)
-
-
-def _plain(inline_tokens) -> str:
-    words = []
-    for token in inline_tokens:
-        for child in token.children or []:
-            if child.type in ("text", "code_inline"):
-                words.append(child.content)
-            elif child.type in ("softbreak", "hardbreak"):
-                words.append(" ")
-    return " ".join("".join(words).split())
-
-
-def load_narrative(path: Path, outline: Outline) -> Narrative:
-    """Parse narrative.md: '## section', '### indicator[; indicator]', then paragraphs."""
-    md = markdown_parser()
-    tokens = md.parse(read_text(path))
-    problems = Problems()
-    narrative = Narrative(path, [])
-    section: SectionText | None = None
-    passage: Passage | None = None
-    index = 0
-    while index < len(tokens):
-        token = tokens[index]
-        line = token.map[0] + 1 if token.map else None
-        if token.type == "heading_open" and token.tag in ("h2", "h3"):
-            name = tokens[index + 1].content
-            if token.tag == "h2":
-                passage = None
-                heading = outline.find_section(name)
-                if heading is None:
-                    problems.add("V004", f"'{name}' is not a section of the outline", path, line,
-                                 hint=_choices(outline.leaf_sections))
-                    section = None
-                else:
-                    section = SectionText(heading, [], line)
-                    narrative.sections.append(section)
-            else:
-                passage = _passage(name, line, outline, section, path, problems)
-            index += 3
-            continue
-        if token.type == "paragraph_open":
-            inline = tokens[index + 1]
-            html = md.renderer.render(inline.children, md.options, {}).strip()
-            paragraph = Paragraph(html, _plain([inline]), line)
-            if passage is None:
-                problems.add("V014", "this paragraph has no '### indicator' heading above it",
-                             path, line)
-            elif not paragraph.text:
-                problems.add("V013", "the paragraph has no words", path, line)
-            else:
-                passage.paragraphs.append(paragraph)
-            index += 3
-            continue
-        if token.nesting >= 0 and token.type != "inline":
-            kind = token.type.replace("_open", "").replace("_", " ")
-            problems.add("V016", f"a {kind} ({token.markup or token.tag}) is not part of a "
-                                 "narrative", path, line)
-            if token.nesting == 1:
-                index = _closing(tokens, index)
-        index += 1
-    for section_text in narrative.sections:
-        for passage_ in section_text.passages:
-            if not passage_.paragraphs:
-                problems.add("V013", "no paragraph under this heading", path, passage_.line)
-    problems.raise_if_any()
-    return narrative
-
-
-def _passage(name, line, outline, section, path, problems) -> Passage | None:
-    if section is None:
-        problems.add("V014", "an indicator heading needs a '## section' heading above it",
-                     path, line)
-        return None
-    indicators = []
-    for part in filter(None, (p.strip() for p in name.split(";"))):
-        indicator = outline.find_indicator(part)
-        if indicator is None:
-            problems.add("V005", f"'{part}' is not an indicator of the outline", path, line,
-                         hint=_choices(section.section.indicators))
-        elif indicator.section is not section.section:
-            problems.add("V006", f"'{indicator.title}' belongs under "
-                                 f"'{indicator.section.title}', not '{section.section.title}'",
-                         path, line)
-        else:
-            indicators.append(indicator)
-    if not indicators:
-        return None
-    passage = Passage(indicators, [], line)
-    section.passages.append(passage)
-    return passage
-
-
-def _closing(tokens, index) -> int:
-    depth = 0
-    for position in range(index, len(tokens)):
-        depth += tokens[position].nesting
-        if depth == 0:
-            return position
-    return len(tokens) - 1
-
-
-def _choices(items) -> str:
-    return "use one of: " + "; ".join(item.title for item in items)
 
 
 # -- the project ----------------------------------------------------------------------------

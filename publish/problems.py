@@ -48,9 +48,17 @@ CODES: dict[str, tuple[str, str]] = {
     "V015": ("indicator out of outline order", "move the paragraph to its place in the outline's order"),
     "V016": ("unsupported Markdown", "write plain paragraphs with inline emphasis and links only"),
     "V017": ("invalid value", "correct the value as the message says"),
+    "V018": ("link not allowed", "link to an http(s) or mailto address, or to #an-anchor"),
+    "V019": ("image not allowed", "put the image file in the publication's folder and name it "
+                                  "by its relative path"),
+    "V020": ("stylesheet reference not allowed",
+             "refer only to data: URLs and files under content/, styles/ or fonts/"),
     # R: rendering
     "R001": ("the renderer reported a problem", "correct the template, stylesheet or content it names"),
     "R002": ("output failed its check", "see the message; this is a bug in publish or its templates"),
+    "R003": ("rendering exceeded its limits",
+             "look for what makes the document huge or slow: an image, an SVG, a stylesheet; "
+             "or raise the limit with --time-limit or --memory-limit"),
 }
 
 

@@ -90,9 +90,10 @@ def load_yaml(path: Path) -> Any:
     """Safely load one YAML file; mappings become :class:`Node` objects."""
     path = Path(path)
     text = read_text(path)
-    loader = _Loader(text)
-    loader.file = path
+    loader = None
     try:
+        loader = _Loader(text)
+        loader.file = path
         return loader.get_single_data()
     except _Refused as refusal:
         raise ContentError([Problem(refusal.code, refusal.message, path,
@@ -104,9 +105,13 @@ def load_yaml(path: Path) -> Any:
                                     mark.line + 1 if mark else None,
                                     mark.column + 1 if mark else None)]) from None
     except yaml.YAMLError as error:
-        raise ContentError([Problem("L002", str(error), path)]) from None
+        raise ContentError([Problem("L002", " ".join(str(error).split()), path)]) from None
+    except RecursionError:
+        raise ContentError([Problem("L002", "nested too deeply to read", path,
+                                    loader.line + 1 if loader else None)]) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
 
 class Fields:

@@ -1,0 +1,74 @@
+"""Checking stylesheets before rendering: every url() and @import must stay in the project.
+
+The renderer's fetcher refuses anything else anyway (:mod:`publish.fetch`); checking first
+names the stylesheet and line, which the renderer cannot.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import tinycss2
+
+from .fetch import ALLOWED_FOLDERS
+from .problems import ContentError, Problems
+from .sources import read_text
+
+
+def check_stylesheets(root: Path, stylesheets: tuple[str, ...]) -> Problems:
+    problems = Problems()
+    root = Path(root).resolve()
+    allowed = [root / folder for folder in ALLOWED_FOLDERS]
+    for href in dict.fromkeys(stylesheets):
+        path = root / href
+        try:
+            text = read_text(path)
+        except ContentError as error:  # missing, too large, not UTF-8
+            problems.extend(error.problems)
+            continue
+        rules = tinycss2.parse_stylesheet(text, skip_comments=True, skip_whitespace=True)
+        for url, line in _references(rules):
+            reason = _refused(url, path.parent, allowed)
+            if reason:
+                problems.add("V020", f"{url!r} {reason}", path, line)
+    return problems
+
+
+def _references(nodes):
+    """Every URL a stylesheet refers to, with its line."""
+    for node in nodes:
+        if node.type == "url":
+            yield node.value, node.source_line
+        elif node.type == "function" and node.lower_name in ("url", "src"):
+            for argument in node.arguments:
+                if argument.type == "string":
+                    yield argument.value, argument.source_line
+        elif node.type == "at-rule" and node.lower_at_keyword == "import":
+            for token in node.prelude:
+                if token.type == "string":
+                    yield token.value, token.source_line
+        for attribute in ("prelude", "content", "arguments"):
+            children = getattr(node, attribute, None)
+            if children:
+                if node.type in ("at-rule", "qualified-rule") and attribute == "content":
+                    children = tinycss2.parse_blocks_contents(children) \
+                        if node.type == "at-rule" else tinycss2.parse_declaration_list(children)
+                yield from _references(children)
+        if node.type == "declaration":
+            yield from _references(node.value)
+
+
+def _refused(url: str, base: Path, allowed: list[Path]) -> str | None:
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme == "data":
+        return None
+    if scheme and scheme != "file":
+        return f"uses {scheme}:, and a build may not use the network"
+    path = Path(unquote(parts.path))
+    resolved = (path if path.is_absolute() else base / path).resolve()
+    if not any(resolved.is_relative_to(folder) for folder in allowed):
+        return "is outside the project's " + ", ".join(ALLOWED_FOLDERS)
+    if not resolved.is_file():
+        return "does not exist"
+    return None

@@ -1,0 +1,201 @@
+"""Hostile and broken content: refused clearly, nothing leaked, nothing half-written.
+
+Each case lays a file of tests/hostile/ (or a small edit) over a copy of the known-good
+project and runs a strict build. It must end in a coded problem naming a file, a non-zero
+exit and no traceback; no output may contain the secret kept outside the project; dist/
+stays as it was; and the local HTTP server must receive no request.
+"""
+from __future__ import annotations
+
+import hashlib
+import http.server
+import os
+import struct
+import threading
+import zlib
+from pathlib import Path
+
+import pytest
+
+from conftest import run_cli
+
+HOSTILE = Path(__file__).parent / "hostile"
+EDITION = Path("content/gocindex-2025")
+PROFILE = EDITION / "profiles/kyrgyzstan"
+SECRET = "SECRET-7d1f0c2b-do-not-leak"
+LIMITS = ("--time-limit", "10", "--memory-limit", "1500")
+
+
+class Recorder(http.server.BaseHTTPRequestHandler):
+    requests: list[str] = []
+
+    def do_GET(self):  # noqa: N802 - the name http.server calls
+        Recorder.requests.append(self.path)
+        self.send_response(200)
+        self.end_headers()
+        self.wfile.write(b"body { color: red }")
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def server():
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+
+
+@pytest.fixture
+def setting(broken_project, tmp_path_factory, server):
+    """The project copy, a secret outside it, and a dist/ holding an earlier output."""
+    outside = tmp_path_factory.mktemp("outside")
+    secret = outside / "secret.txt"
+    secret.write_text(SECRET)
+    dist = broken_project / "dist"
+    (dist / "gocindex-2025").mkdir(parents=True)
+    (dist / "gocindex-2025" / "earlier.pdf").write_bytes(b"%PDF-1.7 earlier")
+    return {"root": broken_project, "secret": secret, "server": server, "dist": dist}
+
+
+def fill(text: str, s: dict, folder: Path) -> str:
+    return (text.replace("{SECRET}", str(s["secret"]))
+            .replace("{ESCAPE}", os.path.relpath(s["secret"], folder))
+            .replace("{SERVER}", s["server"]))
+
+
+def append_css(name):
+    def apply(s):
+        css = s["root"] / "styles" / "print.css"
+        with css.open("a", encoding="utf-8") as stream:
+            stream.write("\n" + fill((HOSTILE / name).read_text(), s, css.parent))
+    return apply
+
+
+def replace(relative: Path, name: str | None = None, data: bytes | None = None):
+    def apply(s):
+        target = s["root"] / relative
+        if name is not None:
+            target.write_text(fill((HOSTILE / name).read_text(), s, target.parent))
+        elif data is None:
+            target.unlink()
+        else:
+            target.write_bytes(data)
+    return apply
+
+
+def narrative_paragraph(markdown: str, image: str | None = None, maker=None):
+    """Add a paragraph under the first indicator (and a file beside the narrative)."""
+    def apply(s):
+        narrative = s["root"] / PROFILE / "narrative.md"
+        if image:
+            (narrative.parent / Path(image).name).write_bytes((HOSTILE / image).read_bytes())
+        if maker:
+            maker(narrative.parent)
+        text = narrative.read_text()
+        head = "### Human trafficking\n"
+        narrative.write_text(text.replace(head, head + "\n" + fill(markdown, s, narrative.parent)
+                                          + "\n", 1))
+    return apply
+
+
+def enormous_png(folder: Path) -> None:
+    """A 20,000 x 20,000 PNG: a few hundred kilobytes that decode to 400 megapixels."""
+    width = height = 20000
+    compressor = zlib.compressobj(9)
+    row = b"\x00" * (width + 1)
+    data = b"".join(compressor.compress(row) for _ in range(height)) + compressor.flush()
+
+    def chunk(kind, body):
+        return (struct.pack(">I", len(body)) + kind + body
+                + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF))
+
+    png = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
+           + chunk(b"IDAT", data) + chunk(b"IEND", b""))
+    (folder / "enormous.png").write_bytes(png)
+
+
+# (name, how to break the project, the code, the file the problem must name)
+CASES = [
+    ("css file: URL", append_css("css-file-url.css"), "V020", "styles/print.css"),
+    ("css .. escape", append_css("css-dotdot-escape.css"), "V020", "styles/print.css"),
+    ("css http import", append_css("css-http-import.css"), "V020", "styles/print.css"),
+    ("css http font", append_css("css-http-font.css"), "V020", "styles/print.css"),
+    ("css content from outside", append_css("css-content-url.css"), "V020", "styles/print.css"),
+    ("css var() bomb", append_css("css-var-bomb.css"), "R003", str(PROFILE)),
+    ("css counter bomb", append_css("css-counter-bomb.css"), "R003", str(PROFILE)),
+    ("svg <use> fan-out", narrative_paragraph("![A chart](svg-use-bomb.svg)", "svg-use-bomb.svg"),
+     "R003", str(PROFILE)),
+    ("enormous image", narrative_paragraph("![A map](enormous.png)", maker=enormous_png),
+     "R001", str(PROFILE)),
+    ("markdown file: link", narrative_paragraph("See [this](file://{SECRET})."), "V018",
+     str(PROFILE / "narrative.md")),
+    ("markdown attachment link", narrative_paragraph("See [the report](report.pdf)."), "V018",
+     str(PROFILE / "narrative.md")),
+    ("markdown http image", narrative_paragraph("![x]({SERVER}/image.png)"), "V019",
+     str(PROFILE / "narrative.md")),
+    ("markdown .. image", narrative_paragraph("![x](../../../../../../etc/hosts.png)"), "V019",
+     str(PROFILE / "narrative.md")),
+    ("markdown raw HTML", narrative_paragraph('<img src="file://{SECRET}"> <script>x</script>'),
+     "V016", str(PROFILE / "narrative.md")),
+    ("markdown deep nesting", replace(PROFILE / "narrative.md", "narrative-deep.md"), "V016",
+     str(PROFILE / "narrative.md")),
+    ("YAML bomb", replace(PROFILE / "profile.yaml", "yaml-bomb.yaml"), "L008",
+     str(PROFILE / "profile.yaml")),
+    ("YAML duplicate keys", replace(PROFILE / "profile.yaml", "yaml-duplicate-keys.yaml"),
+     "L007", str(PROFILE / "profile.yaml")),
+    ("YAML deep nesting", replace(PROFILE / "profile.yaml", "yaml-deep.yaml"), "L002",
+     str(PROFILE / "profile.yaml")),
+    ("YAML oversized", replace(PROFILE / "profile.yaml", data=b"# padding\n" * 300_000
+                               + b"country: KG\n"), "L009", str(PROFILE / "profile.yaml")),
+    ("invalid UTF-8", replace(PROFILE / "narrative.md", data=b"## People\n\n\xff\xfe\xc3\x28\n"),
+     "L003", str(PROFILE / "narrative.md")),
+    ("empty profile", replace(PROFILE / "profile.yaml", data=b""), "L006",
+     str(PROFILE / "profile.yaml")),
+    ("empty narrative", replace(PROFILE / "narrative.md", data=b""), "V013",
+     str(PROFILE / "narrative.md")),
+    ("empty dataset", replace(EDITION / "data/ocindex_2025.csv", data=b""), "L010",
+     str(EDITION / "data/ocindex_2025.csv")),
+    ("missing outline", replace(EDITION / "outline.yaml"), "L001", str(EDITION / "outline.yaml")),
+    ("missing stylesheet", replace(Path("styles/print.css")), "L001", "styles/print.css"),
+]
+
+
+def _tree(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize("name, breaking, code, culprit", CASES, ids=[c[0] for c in CASES])
+def test_hostile_input_is_refused(setting, name, breaking, code, culprit):
+    breaking(setting)
+    before = _tree(setting["dist"])
+    requests = len(Recorder.requests)
+    status, out, err = run_cli("--project", str(setting["root"]), "build", "--strict", *LIMITS,
+                               "--dist", str(setting["dist"]))
+    assert status != 0
+    lines = [line for line in err.splitlines() if f" {code} " in line]
+    assert lines, err
+    assert any(line.startswith(culprit) for line in lines), err
+    assert "Traceback" not in err + out
+    assert SECRET not in err + out
+    assert _tree(setting["dist"]) == before
+    assert not any(p.name.startswith(".dist.staging") for p in setting["root"].iterdir())
+    assert len(Recorder.requests) == requests, Recorder.requests
+
+
+def test_the_fetcher_refuses_what_the_checks_missed(setting, tmp_path):
+    """The renderer's own safety net, met directly: no network, nothing outside."""
+    from publish.pdf import render_pdf
+    from publish.problems import ContentError
+    for url in (f"file://{setting['secret']}", f"{setting['server']}/x.png",
+                "styles/../../../../../../../etc/hostname"):
+        html = f'<html lang="en"><title>t</title><body><img src="{url}" alt="x"></body></html>'
+        with pytest.raises(ContentError) as raised:
+            render_pdf(html, setting["root"], b"0" * 32, strict=True)
+        (problem,) = raised.value.problems
+        assert problem.code == "R001" and "refused" in problem.message
+        assert SECRET not in problem.message
+    assert Recorder.requests == []
