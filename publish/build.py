@@ -11,40 +11,49 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Callable
 
 from . import clock
-from .epub import build_epub
+from .cache import Cache, design_digest, publication_key, tool_digest
 from .figures import Standings
 from .html import page_for, profile_html
 from .limits import DEFAULT_LIMITS, run_limited
 from .load import (Edition, Profile, Publication, find_editions, find_profiles, load_edition,
                    load_profile)
-from .pdf import render_pdf
 from .problems import ContentError, EmbargoNotLifted, Problem, Problems
-from .release import Entry, Stage, staged
+from .release import DRAFT_MARKER, MANIFEST, Entry, previous_hashes, source_commit, staged
 from .stylesheets import check_stylesheets
 from .validate import check_edition, check_profile
-from .verify import verify_epub, verify_pdf
+from .workers import Job, Outcome, run_jobs, scratch_file
 
 log = logging.getLogger("publish")
 
 STYLESHEETS = ("styles/fonts.css", "styles/print.css")
 EPUB_STYLESHEETS = ("styles/fonts.css", "styles/epub.css")
 DRAFT_SUFFIX = "-draft"
+CACHE_FOLDER = ".publish-cache"
 
 
 @dataclass
 class Loaded:
-    """An edition with the profiles selected for a run, loaded and validated."""
+    """An edition with what a run builds of it, loaded and validated: every country of its
+    dataset (a full profile where it has a narrative, else a factsheet), or the profiles
+    named on the command line."""
     edition: Edition
     profiles: list[Profile] = field(default_factory=list)
+    whole: bool = True
 
     def publications(self) -> list[Publication]:
         countries = self.edition.dataset.countries
-        return [Publication(self.edition, countries[p.iso2], p) for p in self.profiles]
+        by_country = {profile.iso2: profile for profile in self.profiles}
+        chosen = countries if self.whole else by_country
+        publications = [Publication(self.edition, countries[iso2], by_country.get(iso2))
+                        for iso2 in chosen]
+        return sorted(publications, key=lambda publication: publication.slug)
 
 
 # -- 1. selecting, loading and validating ---------------------------------------------------
@@ -65,7 +74,8 @@ def _selection(root: Path, paths: list[Path]) -> dict[Path, list[Path] | None]:
             path = path.parent
         if (path / "edition.yaml").is_file():
             selection[path] = None
-        elif (path / "profile.yaml").is_file() and (path.parent.parent / "edition.yaml").is_file():
+        elif ((path / "profile.yaml").is_file() or (path / "narrative.md").is_file()) and (
+                path.parent.parent / "edition.yaml").is_file():
             chosen = selection.setdefault(path.parent.parent, [])
             if chosen is not None:
                 chosen.append(path)
@@ -87,12 +97,16 @@ def load_and_validate(root: Path, paths: list[Path] = ()) -> tuple[list[Loaded],
             problems.extend(error.problems)
             continue
         problems.extend(check_edition(edition))
-        entry = Loaded(edition)
+        entry = Loaded(edition, whole=profile_dirs is None)
         for profile_dir in profile_dirs if profile_dirs is not None else find_profiles(edition_dir):
             profile, found = load_profile(profile_dir, edition)
             if profile is not None:
                 found.extend(check_profile(profile, edition))
             problems.extend(found)
+            twin = next((p for p in entry.profiles if profile and p.iso2 == profile.iso2), None)
+            if twin is not None:
+                found.add("V021", f"{profile.iso2} already has the profile {twin.dir.name}",
+                          profile.file)
             if profile is not None and not found:
                 entry.profiles.append(profile)
         loaded.append(entry)
@@ -146,39 +160,128 @@ def release_date(publication: Publication) -> datetime:
 
 # -- 3. building ----------------------------------------------------------------------------
 
+@dataclass
+class Report:
+    """What a build did: for the command line's summary and exit status."""
+    total: int = 0
+    built: list[str] = field(default_factory=list)       # rendered now
+    cached: list[str] = field(default_factory=list)      # taken from the cache
+    unchanged: list[str] = field(default_factory=list)   # already in dist/ as they are
+    failed: dict[str, list[Problem]] = field(default_factory=dict)
+    written: list[Path] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def problems(self) -> list[Problem]:
+        return [problem for problems in self.failed.values() for problem in problems]
+
+
+def shard_of(publications: list[Publication], shard: tuple[int, int] | None):
+    """The K-th of N deterministic slices of the publications (K from 1)."""
+    if shard is None:
+        return publications
+    k, n = shard
+    return [p for index, p in enumerate(sorted(publications, key=lambda p: p.slug))
+            if index % n == k - 1]
+
+
 def build(root: Path, paths: list[Path] = (), dist: Path | None = None, *,
           strict: bool = False, now: str | None = None, release: bool = False,
+          check_epub: bool | None = None, jobs: int = 1, shard: tuple[int, int] | None = None,
+          cache_dir: Path | None = None, progress: Callable | None = None,
           time_limit: float = DEFAULT_LIMITS["time_limit"],
-          memory_limit: int = DEFAULT_LIMITS["memory_limit"]) -> list[Path]:
-    """Build the selected publications into dist/; returns the files written.
+          memory_limit: int = DEFAULT_LIMITS["memory_limit"]) -> Report:
+    """Build the selected publications into dist/ and say what was done.
 
-    With `release`, the public files: refused before the embargo, and strict. Each PDF is
-    rendered under `time_limit` seconds and `memory_limit` MiB.
+    `publish build` makes review copies; with `release`, the public files: refused before the
+    embargo, strict, EPUBCheck on every EPUB, and all or nothing. A failing publication does
+    not stop the others; in a review build the others are put in place.
     """
-    limits = {"time_limit": time_limit, "memory_limit": memory_limit}
+    started = time.perf_counter()
     root = Path(root).resolve()
     dist = Path(dist).absolute() if dist else root / "dist"
     loaded, problems = load_and_validate(root, paths)
     problems.raise_if_any()
     instant = clock.now(now)
+    publications = shard_of([p for entry in loaded for p in entry.publications()], shard)
     if release:
-        refuse_before_embargo([p for entry in loaded for p in entry.publications()], instant)
-    written: list[Path] = []
-    with staged(dist) as stage:
-        if release:
-            stage.discard_drafts()
-        for entry in loaded:
-            standings = Standings(entry.edition)
-            for publication in entry.publications():
-                log.info("building %s", publication.slug)
-                mark = None if release else draft_mark(publication, instant)
-                written += _build_one(publication, standings, stage, root, mark,
-                                      strict=strict or release, limits=limits)
-    return [dist / path.relative_to(stage.root) for path in written]
+        refuse_before_embargo(publications, instant)
+    strict = strict or release
+    check_epub = release if check_epub is None else check_epub
+    options = {"strict": strict, "release": release}
+    shared = f"{tool_digest()}:{design_digest(root)}"
+    work = [Job(p, None if release else draft_mark(p, instant), "") for p in publications]
+    for job in work:
+        job.key = publication_key(job.publication, shared, {**options, "mark": job.mark})
+    report = Report(total=len(work))
+    store = Cache(cache_dir or root / CACHE_FOLDER)
+    standings = {id(entry.edition): Standings(entry.edition) for entry in loaded}
+    limits = {"time_limit": time_limit, "memory_limit": memory_limit}
+
+    def render(job: Job) -> dict[str, bytes]:
+        return _render(job, standings[id(job.publication.edition)], root, strict, limits,
+                       check_epub)
+
+    previous = previous_hashes(dist)
+    outputs: dict[int, dict[str, bytes] | None] = {}  # work index -> bytes (None: in cache)
+    to_render: list[int] = []  # indexes into work
+    for index, job in enumerate(work):
+        stored = store.hashes(job.key)
+        if stored is None:
+            to_render.append(index)
+            continue
+        names = _names(job)
+        same = all(previous.get(names[kind]) == stored[kind] for kind in names)
+        if not same:
+            outputs[index] = None
+        (report.unchanged if same else report.cached).append(job.publication.slug)
+        if progress:
+            progress(Outcome(job, "unchanged" if same else "cached"), report)
+
+    def done(outcome: Outcome) -> None:
+        slug = outcome.job.publication.slug
+        if outcome.status == "built":
+            store.put(outcome.job.key, outcome.outputs)
+            outputs[to_render[outcome.index]] = outcome.outputs
+            report.built.append(slug)
+        else:
+            report.failed[slug] = outcome.problems
+        if progress:
+            progress(outcome, report)
+
+    run_jobs(render, [work[index] for index in to_render], jobs, done)
+    if release and report.failed:
+        raise ContentError(report.problems)
+    drafts_to_drop = release and any(DRAFT_MARKER in name for name in previous)
+    if outputs or drafts_to_drop or not (dist / MANIFEST).is_file():
+        with staged(dist, source_commit(root)) as stage:
+            if release:
+                stage.discard_drafts()
+            for index, data in sorted(outputs.items()):
+                job = work[index]
+                data = data or store.get(job.key)
+                for kind, name in _names(job).items():
+                    entry = Entry(name, job.publication.slug, kind, job.mark is not None,
+                                  job.publication.embargo.text if job.publication.embargo else None)
+                    stage.write(entry, data[kind])
+                    report.written.append(dist / name)
+    report.seconds = time.perf_counter() - started
+    return report
 
 
-def _build_one(publication: Publication, standings: Standings, stage: Stage, root: Path,
-               mark: str | None, *, strict: bool, limits: dict) -> list[Path]:
+def _names(job: Job) -> dict[str, str]:
+    draft = job.mark is not None
+    return {kind: output_name(job.publication, f".{kind}", draft) for kind in ("pdf", "epub")}
+
+
+def _render(job: Job, standings: Standings, root: Path, strict: bool, limits: dict,
+            check_epub: bool) -> dict[str, bytes]:
+    """One publication's PDF and EPUB, rendered and verified."""
+    from .epub import build_epub  # imported here: a build with nothing to render needs
+    from .pdf import render_pdf    # neither WeasyPrint nor ebooklib, and starts faster
+    from .verify import verify_epub, verify_pdf
+
+    publication, mark = job.publication, job.mark
     page = page_for(publication, standings.figures(publication.country.iso2), mark)
     dated = release_date(publication)
     html = profile_html(page, stylesheets=STYLESHEETS,
@@ -187,13 +290,14 @@ def _build_one(publication: Publication, standings: Standings, stage: Stage, roo
     pdf = run_limited(render_pdf, html, root, identifier(publication), strict=strict,
                       mark=mark, source=source, blame=source, **limits)
     epub = build_epub(page, root, dated, EPUB_STYLESHEETS)
-    embargo = publication.embargo.text if publication.embargo else None
-    draft = mark is not None
-    pdf_path = stage.write(Entry(output_name(publication, ".pdf", draft), publication.slug,
-                                 "pdf", draft, embargo), pdf)
-    epub_path = stage.write(Entry(output_name(publication, ".epub", draft), publication.slug,
-                                  "epub", draft, embargo), epub)
-    problems = verify_pdf(pdf_path, mark) + verify_epub(epub_path)
+    pdf_file, epub_file = scratch_file(pdf, ".pdf"), scratch_file(epub, ".epub")
+    try:
+        problems = verify_pdf(pdf_file, mark, blame=source)
+        if check_epub:
+            problems += verify_epub(epub_file, blame=source)
+    finally:
+        pdf_file.unlink()
+        epub_file.unlink()
     if problems:
         raise ContentError(problems)
-    return [pdf_path, epub_path]
+    return {"pdf": pdf, "epub": epub}

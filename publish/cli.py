@@ -6,14 +6,17 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from pathlib import Path
 
 from . import __version__
 from .build import build, check
+from .release import merge
 from .limits import DEFAULT_LIMITS
 from .clock import ENVIRONMENT, InstantError
 from .problems import ContentError, EmbargoNotLifted, Problem
+from .progress import Progress, summary
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_EMBARGOED = 0, 1, 2, 3
 
@@ -45,8 +48,26 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument("--memory-limit", type=int, metavar="MIB",
                              default=DEFAULT_LIMITS["memory_limit"],
                              help="memory a PDF's rendering may use (default: %(default)s)")
+        command.add_argument("--jobs", "-j", type=int, default=os.cpu_count() or 1, metavar="N",
+                             help="worker processes (default: one per core, %(default)s here)")
+        command.add_argument("--shard", type=_shard, metavar="K/N",
+                             help="build only the K-th of N deterministic slices of the "
+                                  "publications (for a CI matrix; see 'publish merge')")
+        command.add_argument("--cache", type=Path, metavar="DIR",
+                             help="where finished outputs are kept for reuse "
+                                  "(default: .publish-cache/ in the project)")
+        command.add_argument("--quiet", "-q", action="store_true",
+                             help="no progress, only problems and the summary")
+    build_cmd.add_argument("--check", action="store_true", dest="check_epub",
+                           help="also run EPUBCheck on every EPUB (publish release always does)")
     build_cmd.add_argument("--strict", action="store_true",
                            help="fail on any warning of the renderer, not only on errors")
+
+    merge_cmd = commands.add_parser("merge", help=(
+        "assemble the dist/ folders of shards (build --shard K/N) into one"))
+    merge_cmd.add_argument("target", type=Path, metavar="DIST", help="the folder to make")
+    merge_cmd.add_argument("shards", type=Path, nargs="+", metavar="SHARD",
+                           help="the shards' dist/ folders")
 
     check_cmd = commands.add_parser("check", help="validate content without rendering")
     check_cmd.add_argument("paths", nargs="*", type=Path, metavar="PATH",
@@ -54,7 +75,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def report(problems: list[Problem], root: Path, stream) -> None:
+def print_problems(problems: list[Problem], root: Path, stream) -> None:
     for problem in problems:
         print(problem.format(root), file=stream)
     count = len(problems)
@@ -64,26 +85,16 @@ def report(problems: list[Problem], root: Path, stream) -> None:
 def main(argv: list[str] | None = None, stdout=None, stderr=None) -> int:
     stdout = stdout or sys.stdout
     stderr = stderr or sys.stderr
-    parser = _parser()
     try:
-        args = parser.parse_args(argv)
+        args = _parser().parse_args(argv)
     except SystemExit as exit_:
         return EXIT_USAGE if exit_.code else EXIT_OK
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(message)s", stream=stderr)
     root = args.project.resolve()
+    command = {"check": _check, "merge": _merge}.get(args.command, _build)
     try:
-        if args.command == "check":
-            problems = check(root, args.paths)
-            if problems:
-                report(problems, root, stderr)
-                return EXIT_PROBLEMS
-            print("No problems found.", file=stdout)
-            return EXIT_OK
-        written = build(root, args.paths, args.dist, now=args.now,
-                        strict=getattr(args, "strict", False),
-                        release=args.command == "release",
-                        time_limit=args.time_limit, memory_limit=args.memory_limit)
+        return command(args, root, stdout, stderr)
     except EmbargoNotLifted as refusal:
         for name, instant, left in refusal.waiting:
             print(f"publish: {name} is embargoed until {instant} ({left} from now); "
@@ -93,14 +104,64 @@ def main(argv: list[str] | None = None, stdout=None, stderr=None) -> int:
         print(f"publish: {error}", file=stderr)
         return EXIT_USAGE
     except ContentError as error:
-        report(error.problems, root, stderr)
+        print_problems(error.problems, root, stderr)
         return EXIT_PROBLEMS
     except OSError as error:
         print(f"publish: {error.filename or ''}: {error.strerror or error}", file=stderr)
         return EXIT_PROBLEMS
-    for path in written:
-        print(f"wrote {_relative(path, root)}", file=stdout)
+
+
+def _check(args, root: Path, stdout, stderr) -> int:
+    problems = check(root, args.paths)
+    if problems:
+        print_problems(problems, root, stderr)
+        return EXIT_PROBLEMS
+    print("No problems found.", file=stdout)
     return EXIT_OK
+
+
+def _merge(args, root: Path, stdout, stderr) -> int:
+    merged = merge(args.target, args.shards)
+    print(f"merged {len(merged)} files from {len(args.shards)} shards into {args.target}",
+          file=stdout)
+    return EXIT_OK
+
+
+def _build(args, root: Path, stdout, stderr) -> int:
+    release = args.command == "release"
+    result = build(root, args.paths, args.dist, now=args.now,
+                   strict=getattr(args, "strict", False), release=release,
+                   check_epub=True if release else args.check_epub,
+                   jobs=max(1, args.jobs), shard=args.shard, cache_dir=args.cache,
+                   progress=None if args.quiet else Progress(stderr, _is_terminal(stderr)),
+                   time_limit=args.time_limit, memory_limit=args.memory_limit)
+    if result.failed:
+        report_failures(result, root, stderr)
+    for path in result.written:
+        print(f"wrote {_relative(path, root)}", file=stdout)
+    print(summary(result), file=stdout)
+    return EXIT_PROBLEMS if result.failed else EXIT_OK
+
+
+def report_failures(report, root: Path, stream) -> None:
+    for slug, problems in sorted(report.failed.items()):
+        print(f"{slug} failed:", file=stream)
+        for problem in problems:
+            print("  " + problem.format(root).replace("\n", "\n  "), file=stream)
+
+
+def _is_terminal(stream) -> bool:
+    return hasattr(stream, "isatty") and stream.isatty() and not os.environ.get("CI")
+
+
+def _shard(text: str) -> tuple[int, int]:
+    try:
+        k, n = (int(part) for part in text.split("/"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not K/N, such as 1/4") from None
+    if not 1 <= k <= n:
+        raise argparse.ArgumentTypeError(f"'{text}': K must be from 1 to N")
+    return k, n
 
 
 def _relative(path: Path, root: Path) -> str:

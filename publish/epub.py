@@ -109,8 +109,8 @@ def build_epub(page: Page, project_root: Path, modified: datetime,
     cover = _document(page, "cover", page.publication.title, "cover.html", css)
     scores = _document(page, "scores", f"{country.name}: scores", "scores.html", css)
     pillars = {pillar.key: _document(page, pillar.key, pillar.title, "pillar.html", css,
-                                     pillar=pillar)
-               for pillar in page.outline.pillars}
+                                     pillar=pillar, loop_first=index == 0)
+               for index, pillar in enumerate(page.outline.pillars)}
     documents = [cover, scores, *pillars.values()]
     if page.profile and page.profile.funding_note:
         documents.append(_document(page, "notes", "Funding note", "notes.html", css))

@@ -70,6 +70,11 @@ class Page:
         return self.publication.profile
 
     @property
+    def is_factsheet(self) -> bool:
+        """Scores and definitions only: the country has no narrative yet."""
+        return not self.texts
+
+    @property
     def description(self) -> str:
         return (f"Country profile of {self.country.name} in the {self.edition.title}: "
                 "criminal markets, criminal actors and resilience to organized crime.")

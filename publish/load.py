@@ -253,24 +253,28 @@ def _score(cell: str, indicator: Indicator, path, line, problems) -> Decimal | N
 def load_profile(profile_dir: Path, edition: Edition) -> tuple[Profile | None, Problems]:
     """A profile and the problems of form found in loading it.
 
-    What can be loaded is returned even when something else could not, so that one run of
-    `publish check` also validates the narrative of a profile whose YAML has a mistake.
+    A profile folder holds profile.yaml, narrative.md, or both. Its country is profile.yaml's
+    `country`, else the country whose name the folder bears (profiles/kyrgyzstan). What can
+    be loaded is returned even when something else could not, so that one run of `publish
+    check` also validates the narrative of a profile whose YAML has a mistake.
     """
     profile_dir = Path(profile_dir)
     path = profile_dir / "profile.yaml"
     problems = Problems()
-    try:
-        node = load_yaml(path)
-    except ContentError as error:
-        problems.extend(error.problems)
-        node = None
-    if node is None and not problems:
-        problems.add("L006", "profile.yaml is empty; it needs at least 'country'", path)
-    fields = Fields(node, problems, path, what="profile.yaml",
-                    required={"country": str},
-                    optional={"facts": dict, "funding_note": str, "embargo": EMBARGO_KINDS}
-                    ) if node is not None else None
-    facts = note = narrative = None
+    fields = None
+    if path.exists():
+        try:
+            node = load_yaml(path)
+        except ContentError as error:
+            problems.extend(error.problems)
+        else:
+            if node is None:
+                problems.add("L006", "profile.yaml is empty; give it keys, or remove it", path)
+            else:
+                fields = Fields(node, problems, path, what="profile.yaml", required={},
+                                optional={"country": str, "facts": dict, "funding_note": str,
+                                          "embargo": EMBARGO_KINDS})
+    facts = note = narrative = embargo = None
     if fields is not None and "facts" in fields.values:
         facts_fields = Fields(fields.get("facts"), problems, path, what="'facts'",
                               required={"capital": str, "population": int,
@@ -280,17 +284,28 @@ def load_profile(profile_dir: Path, edition: Edition) -> tuple[Profile | None, P
     if fields is not None and "funding_note" in fields.values:
         note = inline_text(fields.get("funding_note"), path, fields.line("funding_note"),
                            profile_dir, problems)
+    if fields is not None:
+        embargo = _embargo(fields, problems)
     narrative_path = profile_dir / "narrative.md"
     if narrative_path.exists():
         try:
             narrative = load_narrative(narrative_path, edition.outline)
         except ContentError as error:
             problems.extend(error.problems)
-    if fields is None or "country" not in fields.values:
+    iso2, line = _profile_country(profile_dir, fields, edition)
+    if fields is None and path.exists():
         return None, problems
-    profile = Profile(profile_dir, path, fields.get("country"), fields.line("country"), facts,
-                      note, narrative, _embargo(fields, problems))
-    return profile, problems
+    source = path if path.exists() else narrative_path
+    return Profile(profile_dir, source, iso2, line, facts, note, narrative, embargo), problems
+
+
+def _profile_country(profile_dir: Path, fields: Fields | None,
+                     edition: Edition) -> tuple[str, int | None]:
+    """The profile's country code: as profile.yaml gives it, else by the folder's name."""
+    if fields is not None and "country" in fields.values:
+        return fields.get("country"), fields.line("country")
+    by_slug = {_slugify(country.name): iso2 for iso2, country in edition.dataset.countries.items()}
+    return by_slug.get(profile_dir.name, f"folder '{profile_dir.name}'"), None
 
 
 # -- the project ----------------------------------------------------------------------------
@@ -300,7 +315,10 @@ def find_editions(content_dir: Path) -> list[Path]:
 
 
 def find_profiles(edition_dir: Path) -> list[Path]:
-    return sorted(p.parent for p in (Path(edition_dir) / "profiles").glob("*/profile.yaml"))
+    """Profile folders: those holding profile.yaml or narrative.md."""
+    folder = Path(edition_dir) / "profiles"
+    return sorted(p for p in folder.glob("*") if p.is_dir() and (
+        (p / "profile.yaml").is_file() or (p / "narrative.md").is_file()))
 
 
 def publication_for(profile: Profile, edition: Edition) -> Publication | None:

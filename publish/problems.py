@@ -53,6 +53,7 @@ CODES: dict[str, tuple[str, str]] = {
                                   "by its relative path"),
     "V020": ("stylesheet reference not allowed",
              "refer only to data: URLs and files under content/, styles/ or fonts/"),
+    "V021": ("two profiles for one country", "keep one profile folder for each country"),
     # R: rendering
     "R001": ("the renderer reported a problem", "correct the template, stylesheet or content it names"),
     "R002": ("output failed its check", "see the message; this is a bug in publish or its templates"),

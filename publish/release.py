@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import __version__
+from .problems import Problems
 
 SUMS, MANIFEST = "SHA256SUMS", "manifest.json"
 STAGING_PREFIX = ".staging-"
@@ -39,6 +40,7 @@ class Stage:
     """A staging folder being filled: outputs and their manifest entries."""
     root: Path
     dist: Path
+    source_commit: str | None = None
     entries: dict[str, dict] = field(default_factory=dict)
 
     def write(self, entry: Entry, data: bytes) -> Path:
@@ -58,6 +60,19 @@ class Stage:
             if entry.get("draft") or DRAFT_MARKER in Path(path).name:
                 (self.root / path).unlink(missing_ok=True)
                 del self.entries[path]
+
+
+def previous_hashes(dist: Path) -> dict[str, str]:
+    """What dist/ holds, by its manifest: path -> sha256, for files that are still there
+    with their recorded size."""
+    hashes = {}
+    for path, entry in _previous_entries(Path(dist)).items():
+        try:
+            if (Path(dist) / path).stat().st_size == entry.get("bytes"):
+                hashes[path] = entry["sha256"]
+        except (OSError, KeyError):
+            continue
+    return hashes
 
 
 def _previous_entries(dist: Path) -> dict[str, dict]:
@@ -104,7 +119,7 @@ def remove_stale_stages(dist: Path) -> None:
 
 
 @contextmanager
-def staged(dist: Path):
+def staged(dist: Path, source_commit: str | None = None):
     """A Stage to fill; exchanged with dist/ when the block ends without an exception."""
     dist = Path(dist).absolute()
     dist.parent.mkdir(parents=True, exist_ok=True)
@@ -112,7 +127,7 @@ def staged(dist: Path):
     root = dist.parent / f".{dist.name}{STAGING_PREFIX}{os.getpid()}"
     root.mkdir()
     try:
-        stage = Stage(root, dist)
+        stage = Stage(root, dist, source_commit)
         if dist.is_dir():
             _link_tree(dist, root)
             stage.entries = _entries_of(root, _previous_entries(dist))
@@ -128,7 +143,7 @@ def _write_sums_and_manifest(stage: Stage) -> None:
     sums = "".join(f"{entry['sha256']}  {entry['path']}\n" for entry in files)
     (stage.root / SUMS).write_text(sums, encoding="utf-8")
     manifest = {"tool": "publish", "version": __version__,
-                "source_commit": source_commit(stage.dist.parent), "files": files}
+                "source_commit": stage.source_commit, "files": files}
     (stage.root / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n",
                                        encoding="utf-8")
 
@@ -144,6 +159,40 @@ def source_commit(folder: Path) -> str | None:
     except (OSError, subprocess.SubprocessError):
         return None
     return result.stdout.strip() or None if result.returncode == 0 else None
+
+
+def merge(target: Path, shards: list[Path]) -> list[str]:
+    """Assemble the dist/ folders of shards into one, with one manifest; the files written.
+
+    Every file is checked against its shard's manifest; two shards may not disagree on a file.
+    """
+    problems, files, commits = Problems(), {}, set()
+    for shard in shards:
+        manifest_path = Path(shard) / MANIFEST
+        try:
+            manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            problems.add("R002", f"cannot read the shard's manifest: {error}", manifest_path)
+            continue
+        commits.add(manifest.get("source_commit"))
+        for entry in manifest.get("files", []):
+            data = (Path(shard) / entry["path"]).read_bytes()
+            if hashlib.sha256(data).hexdigest() != entry["sha256"]:
+                problems.add("R002", f"{entry['path']} does not match its manifest", shard)
+            elif entry["path"] in files and files[entry["path"]][0]["sha256"] != entry["sha256"]:
+                problems.add("R002", f"{entry['path']} differs between shards", shard)
+            else:
+                files[entry["path"]] = (entry, data)
+    if len(commits) > 1:
+        problems.add("R002", "the shards were built from different commits: "
+                             + ", ".join(sorted(map(str, commits))), None)
+    problems.raise_if_any()
+    with staged(Path(target), commits.pop() if commits else None) as stage:
+        stage.entries = {}
+        for path, (entry, data) in sorted(files.items()):
+            stage.write(Entry(path, entry["publication"], entry["kind"], entry["draft"],
+                              entry["embargo"]), data)
+    return sorted(files)
 
 
 _RENAME_EXCHANGE = 2

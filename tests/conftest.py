@@ -11,6 +11,7 @@ from publish import cli
 from publish.build import load_and_validate
 
 PROJECT = Path(__file__).resolve().parent.parent
+KYRGYZSTAN = str(PROJECT / "content/gocindex-2025/profiles/kyrgyzstan")
 
 
 def run_cli(*argv: str) -> tuple[int, str, str]:
@@ -37,7 +38,7 @@ def loaded():
 def publication(loaded):
     """The Kyrgyzstan profile: the one publication with a full narrative."""
     (entry,) = loaded
-    (publication,) = [p for p in entry.publications() if p.profile.narrative]
+    (publication,) = [p for p in entry.publications() if p.profile and p.profile.narrative]
     return publication
 
 
@@ -52,8 +53,9 @@ def dist(tmp_path_factory, embargo) -> Path:
     """The public files of the real project, released once through the command line at the
     instant its embargo lifts."""
     out = tmp_path_factory.mktemp("dist")
-    code, stdout, stderr = run_cli("--project", str(PROJECT), "release", "--now", embargo,
-                                   "--dist", str(out))
+    code, stdout, stderr = run_cli("--project", str(PROJECT), "release", KYRGYZSTAN,
+                                   "--now", embargo, "--dist", str(out),
+                                   "--cache", str(tmp_path_factory.mktemp("cache")))
     assert code == 0, stderr
     return out
 

@@ -195,7 +195,8 @@ def test_every_problem_is_reported_in_one_run(broken_project):
 def test_a_failed_build_writes_nothing(broken_project):
     drop_section(broken_project, "Trade")
     dist = broken_project / "dist"
-    status, _, err = run_cli("--project", str(broken_project), "build")
+    status, _, err = run_cli("--project", str(broken_project), "build",
+                             str(broken_project / PROFILE))
     assert status == 1 and " V001 " in err
     assert not dist.exists()
 

@@ -174,11 +174,12 @@ def test_hostile_input_is_refused(setting, name, breaking, code, culprit):
     before = _tree(setting["dist"])
     requests = len(Recorder.requests)
     status, out, err = run_cli("--project", str(setting["root"]), "build", "--strict", *LIMITS,
-                               "--dist", str(setting["dist"]))
+                               "--dist", str(setting["dist"]),
+                               str(setting["root"] / PROFILE))
     assert status != 0
     lines = [line for line in err.splitlines() if f" {code} " in line]
     assert lines, err
-    assert any(line.startswith(culprit) for line in lines), err
+    assert any(line.strip().startswith(culprit) for line in lines), err
     assert "Traceback" not in err + out
     assert SECRET not in err + out
     assert _tree(setting["dist"]) == before

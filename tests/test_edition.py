@@ -1,0 +1,207 @@
+"""The whole edition: factsheets, parallel builds, the cache, shards and their merge.
+
+A small edition (five countries, one with a narrative) stands in for the 193: the same
+code paths, in seconds rather than minutes.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import PROJECT, run_cli
+from publish import cache as cache_module
+from publish.build import build, load_and_validate
+from publish.cache import design_digest, publication_key, tool_digest
+from readback import pdf_pages_text, pdffonts, squeeze
+
+COUNTRIES = ("KG", "ST", "CI", "VC", "KZ")   # with accents and long names
+EDITION = Path("content/gocindex-2025")
+NOW = "2026-01-01T00:00:00Z"
+
+
+def snapshot(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def make_small_edition(root: Path) -> Path:
+    for folder in ("content", "styles", "fonts"):
+        shutil.copytree(PROJECT / folder, root / folder)
+    for name in ("ocindex_2025.csv", "ocindex_2023.csv"):
+        path = root / EDITION / "data" / name
+        header, *rows = path.read_text(encoding="utf-8").splitlines()
+        kept = [row for row in rows if row.split(",", 1)[0] in COUNTRIES]
+        path.write_text("\n".join([header, *kept]) + "\n", encoding="utf-8")
+    return root
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory) -> Path:
+    return make_small_edition(tmp_path_factory.mktemp("small"))
+
+
+@pytest.fixture(scope="module")
+def serial(small, tmp_path_factory) -> Path:
+    dist = tmp_path_factory.mktemp("serial") / "dist"
+    code, out, err = run_cli("--project", str(small), "build", "--now", NOW, "--jobs", "1",
+                             "--dist", str(dist), "--cache", str(dist.parent / "cache"))
+    assert code == 0, err
+    assert "5 publications: 5 built" in out
+    return dist
+
+
+def test_parallel_build_gives_the_serial_bytes(small, serial, tmp_path):
+    dist = tmp_path / "dist"
+    code, out, err = run_cli("--project", str(small), "build", "--now", NOW, "--jobs", "2",
+                             "--dist", str(dist), "--cache", str(tmp_path / "cache"))
+    assert code == 0, err
+    assert snapshot(dist) == snapshot(serial)
+    assert "[5/5]" in err  # progress, as plain lines when not on a terminal
+
+
+def test_every_country_of_the_dataset_gets_a_publication(serial):
+    manifest = json.loads((serial / "manifest.json").read_text())
+    slugs = {entry["publication"] for entry in manifest["files"]}
+    assert slugs == {"gocindex-2025-kyrgyzstan", "gocindex-2025-sao-tome-and-principe",
+                     "gocindex-2025-cote-d-ivoire", "gocindex-2025-saint-vincent-and-the-grenadines",
+                     "gocindex-2025-kazakhstan"}
+    assert len(manifest["files"]) == 10
+
+
+def test_a_factsheet_gives_every_indicator_with_score_change_and_definition(small, serial):
+    (entry,) = load_and_validate(small)[0]
+    (publication,) = [p for p in entry.publications() if p.country.iso2 == "ST"]
+    assert publication.profile is None
+    from publish.figures import Standings
+    figures = Standings(entry.edition).figures("ST")
+    pages = pdf_pages_text(serial / "gocindex-2025/sao-tome-and-principe-draft.pdf")
+    assert 2 <= len(pages) <= 4
+    assert "São Tomé and Príncipe" in pages[0] or "SÃO TOMÉ AND PRÍNCIPE" in pages[0]
+    body = squeeze("".join(pages[1:]))
+    for indicator in entry.edition.outline.indicators:
+        figure = figures.indicators[indicator.key]
+        assert squeeze(f"{indicator.title} {figure.score_text} {figure.change_text}") in body
+        assert squeeze(indicator.definition) in body
+    for font in pdffonts(serial / "gocindex-2025/sao-tome-and-principe-draft.pdf"):
+        assert font["emb"] == "yes" and "+Publish-" in font["name"]  # from fonts/ only
+
+
+def test_a_narrative_turns_a_factsheet_into_a_profile(small, tmp_path):
+    project = tmp_path / "project"
+    shutil.copytree(small, project)
+    narrative = (PROJECT / EDITION / "profiles/kyrgyzstan/narrative.md").read_text()
+    folder = project / EDITION / "profiles/kazakhstan"
+    folder.mkdir()
+    (folder / "narrative.md").write_text(narrative.replace("Kyrgyzstan", "Kazakhstan"))
+    (entry,) = load_and_validate(project)[0]
+    (publication,) = [p for p in entry.publications() if p.country.iso2 == "KZ"]
+    assert publication.profile is not None and publication.profile.narrative is not None
+
+
+def test_one_broken_publication_fails_alone(small, tmp_path):
+    project = tmp_path / "project"
+    shutil.copytree(small, project)
+    folder = project / EDITION / "profiles/kyrgyzstan"
+    (folder / "map.png").write_bytes(b"not a PNG at all")
+    narrative = folder / "narrative.md"
+    narrative.write_text(narrative.read_text().replace(
+        "### Human smuggling\n", "### Human smuggling\n\n![A map](map.png)\n", 1))
+    dist = tmp_path / "dist"
+    code, out, err = run_cli("--project", str(project), "build", "--now", NOW, "--jobs", "2",
+                             "--dist", str(dist), "--cache", str(tmp_path / "cache"))
+    assert code == 1
+    assert "gocindex-2025-kyrgyzstan failed:" in err and " R001 " in err
+    assert "4 built" in out and "1 failed" in out
+    built = {p.name for p in (dist / "gocindex-2025").iterdir()}
+    assert "kazakhstan-draft.pdf" in built and "kyrgyzstan-draft.pdf" not in built
+
+
+def _keys(root: Path, **options) -> dict[str, str]:
+    tool_digest.cache_clear()
+    cache_module._EDITION_DIGESTS.clear()
+    (entry,) = load_and_validate(root)[0]
+    shared = f"{tool_digest()}:{design_digest(root)}"
+    return {p.slug: publication_key(p, shared, {"strict": False, "release": False,
+                                                "mark": "M", **options})
+            for p in entry.publications()}
+
+
+@pytest.mark.parametrize("change, rebuilds", [
+    ("profile", "one"), ("stylesheet", "all"), ("font", "all"), ("dataset", "all"),
+    ("previous dataset", "all"), ("outline", "all"), ("edition", "all"), ("tool", "all"),
+    ("options", "all"), ("nothing", "none"),
+])
+def test_cache_keys_change_with_what_outputs_depend_on(small, tmp_path, monkeypatch, change,
+                                                        rebuilds):
+    project = tmp_path / "project"
+    shutil.copytree(small, project)
+    before = _keys(project)
+    options = {}
+    edits = {
+        "profile": EDITION / "profiles/kyrgyzstan/narrative.md",
+        "stylesheet": Path("styles/print.css"),
+        "font": Path("fonts/OpenSans-Regular.ttf"),
+        "dataset": EDITION / "data/ocindex_2025.csv",
+        "previous dataset": EDITION / "data/ocindex_2023.csv",
+        "outline": EDITION / "outline.yaml",
+        "edition": EDITION / "edition.yaml",
+    }
+    if change in edits:
+        with (project / edits[change]).open("ab") as stream:
+            stream.write(b"\n" if change != "font" else b"\0")
+    elif change == "tool":
+        monkeypatch.setattr(cache_module, "__version__", "99.0")
+    elif change == "options":
+        options = {"strict": True}
+    after = _keys(project, **options)
+    tool_digest.cache_clear()
+    changed = {slug for slug in before if before[slug] != after[slug]}
+    expected = {"one": {"gocindex-2025-kyrgyzstan"}, "all": set(before), "none": set()}[rebuilds]
+    assert changed == expected
+
+
+def test_incremental_rebuilds_give_cold_bytes(small, serial, tmp_path):
+    project = tmp_path / "project"
+    shutil.copytree(small, project)
+    cache = serial.parent / "cache"
+    dist = tmp_path / "dist"
+    shutil.copytree(serial, dist)
+    common = ("--project", str(project), "build", "--now", NOW, "--jobs", "2", "--dist",
+              str(dist), "--cache", str(cache))
+    code, out, _ = run_cli(*common)
+    assert code == 0 and "5 unchanged" in out
+    before = snapshot(dist)
+    narrative = project / EDITION / "profiles/kyrgyzstan/narrative.md"
+    narrative.write_text(narrative.read_text().replace("ala kachuu", "*ala kachuu*"))
+    code, out, _ = run_cli(*common)
+    assert code == 0 and "1 built" in out and "4 unchanged" in out
+    changed = {path for path in snapshot(dist) if snapshot(dist)[path] != before.get(path)}
+    assert {p for p in changed if p.endswith((".pdf", ".epub"))} == {
+        "gocindex-2025/kyrgyzstan-draft.pdf", "gocindex-2025/kyrgyzstan-draft.epub"}
+    # A cold build of the changed project gives the same bytes as the incremental one.
+    cold = tmp_path / "cold"
+    code, _, err = run_cli("--project", str(project), "build", "--now", NOW, "--jobs", "2",
+                           "--dist", str(cold), "--cache", str(tmp_path / "cold-cache"))
+    assert code == 0, err
+    assert snapshot(cold) == snapshot(dist)
+
+
+def test_shards_merge_into_the_whole(small, serial, tmp_path):
+    cache = serial.parent / "cache"
+    shards = []
+    for k in (1, 2, 3):
+        dist = tmp_path / f"shard-{k}"
+        code, out, err = run_cli("--project", str(small), "build", "--now", NOW, "--shard",
+                                 f"{k}/3", "--dist", str(dist), "--cache", str(cache))
+        assert code == 0, err
+        shards.append(dist)
+    sizes = [len(json.loads((s / "manifest.json").read_text())["files"]) for s in shards]
+    assert sum(sizes) == 10 and all(sizes)
+    merged = tmp_path / "merged"
+    code, out, err = run_cli("merge", str(merged), *map(str, shards))
+    assert code == 0, err
+    assert snapshot(merged) == snapshot(serial)
