@@ -25,7 +25,7 @@ from .limits import DEFAULT_LIMITS, run_limited
 from .load import (Edition, Profile, Publication, find_editions, find_profiles, load_edition,
                    load_profile)
 from .problems import ContentError, EmbargoNotLifted, Problem, Problems
-from .release import DRAFT_MARKER, MANIFEST, Entry, previous_hashes, source_commit, staged
+from .release import DRAFT_MARKER, Entry, previous_hashes, source_commit, staged
 from .stylesheets import check_stylesheets
 from .validate import check_edition, check_profile
 from .workers import Job, Outcome, run_jobs, scratch_file
@@ -253,7 +253,7 @@ def build(root: Path, paths: list[Path] = (), dist: Path | None = None, *,
     if release and report.failed:
         raise ContentError(report.problems)
     drafts_to_drop = release and any(DRAFT_MARKER in name for name in previous)
-    if outputs or drafts_to_drop or not (dist / MANIFEST).is_file():
+    if outputs or drafts_to_drop:
         with staged(dist, source_commit(root)) as stage:
             if release:
                 stage.discard_drafts()
