@@ -215,7 +215,7 @@ def build(root: Path, paths: list[Path] = (), dist: Path | None = None, *,
         job.key = publication_key(job.publication, shared, {**options, "mark": job.mark})
     report = Report(total=len(work))
     store = Cache(cache_dir or root / CACHE_FOLDER)
-    standings = {id(entry.edition): Standings(entry.edition) for entry in loaded}
+    standings: dict[int, Standings] = {}  # derived only if something is to be rendered
     limits = {"time_limit": time_limit, "memory_limit": memory_limit}
 
     def render(job: Job) -> dict[str, bytes]:
@@ -249,6 +249,9 @@ def build(root: Path, paths: list[Path] = (), dist: Path | None = None, *,
         if progress:
             progress(outcome, report)
 
+    for index in to_render:  # before the workers fork, so that they share the figures
+        edition = work[index].publication.edition
+        standings.setdefault(id(edition), Standings(edition))
     run_jobs(render, [work[index] for index in to_render], jobs, done)
     if release and report.failed:
         raise ContentError(report.problems)

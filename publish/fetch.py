@@ -12,7 +12,7 @@ from urllib.request import url2pathname
 
 from weasyprint.urls import FatalURLFetchingError, URLFetcher
 
-ALLOWED_FOLDERS = ("content", "styles", "fonts")
+from .sources import ALLOWED_FOLDERS
 
 
 class RefusedURL(FatalURLFetchingError):

@@ -14,6 +14,8 @@ import yaml
 from .problems import ContentError, Problem, Problems
 
 MAX_SOURCE_BYTES = 2 * 1024 * 1024
+# The project's folders a build may read; nothing else, and never the network.
+ALLOWED_FOLDERS = ("content", "styles", "fonts")
 
 
 class Node(dict):

@@ -10,9 +10,8 @@ from urllib.parse import unquote, urlsplit
 
 import tinycss2
 
-from .fetch import ALLOWED_FOLDERS
 from .problems import ContentError, Problems
-from .sources import read_text
+from .sources import ALLOWED_FOLDERS, read_text
 
 
 def check_stylesheets(root: Path, stylesheets: tuple[str, ...]) -> Problems:
