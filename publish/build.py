@@ -21,7 +21,7 @@ from . import clock
 from .cache import Cache, design_digest, publication_key, tool_digest
 from .figures import Standings
 from .html import page_for, profile_html
-from .limits import DEFAULT_LIMITS, run_limited
+from .limits import DEFAULT_LIMITS, Limited
 from .load import (Edition, Profile, Publication, find_editions, find_profiles, load_edition,
                    load_profile)
 from .problems import ContentError, EmbargoNotLifted, Problem, Problems
@@ -223,7 +223,7 @@ def build(root: Path, paths: list[Path] = (), dist: Path | None = None, *,
                        check_epub)
 
     previous = previous_hashes(dist)
-    outputs: dict[int, dict[str, bytes] | None] = {}  # work index -> bytes (None: in cache)
+    outputs: dict[int, None] = {}  # work indexes of the outputs to put in place, from the cache
     to_render: list[int] = []  # indexes into work
     for index, job in enumerate(work):
         stored = store.hashes(job.key)
@@ -241,8 +241,10 @@ def build(root: Path, paths: list[Path] = (), dist: Path | None = None, *,
     def done(outcome: Outcome) -> None:
         slug = outcome.job.publication.slug
         if outcome.status == "built":
+            # Into the cache at once, read back when staging: a whole edition's bytes are
+            # never held in memory together.
             store.put(outcome.job.key, outcome.outputs)
-            outputs[to_render[outcome.index]] = outcome.outputs
+            outputs[to_render[outcome.index]] = None
             report.built.append(slug)
         else:
             report.failed[slug] = outcome.problems
@@ -260,9 +262,9 @@ def build(root: Path, paths: list[Path] = (), dist: Path | None = None, *,
         with staged(dist, source_commit(root)) as stage:
             if release:
                 stage.discard_drafts()
-            for index, data in sorted(outputs.items()):
+            for index in sorted(outputs):
                 job = work[index]
-                data = data or store.get(job.key)
+                data = store.get(job.key)
                 for kind, name in _names(job).items():
                     entry = Entry(name, job.publication.slug, kind, job.mark is not None,
                                   job.publication.embargo.text if job.publication.embargo else None)
@@ -290,9 +292,11 @@ def _render(job: Job, standings: Standings, root: Path, strict: bool, limits: di
     html = profile_html(page, stylesheets=STYLESHEETS,
                         created=dated.strftime("%Y-%m-%dT%H:%M:%SZ"))
     source = publication.profile.dir if publication.profile else publication.edition.dir
-    pdf = run_limited(render_pdf, html, root, identifier(publication), strict=strict,
-                      mark=mark, source=source, blame=source, **limits)
+    # The PDF renders in a bounded child while this process makes the EPUB.
+    rendering = Limited(render_pdf, html, root, identifier(publication), strict=strict,
+                        mark=mark, source=source, blame=source, **limits)
     epub = build_epub(page, root, dated, EPUB_STYLESHEETS)
+    pdf = rendering.result()
     pdf_file, epub_file = scratch_file(pdf, ".pdf"), scratch_file(epub, ".epub")
     try:
         problems = verify_pdf(pdf_file, mark, blame=source)

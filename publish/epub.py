@@ -13,7 +13,7 @@ import mimetypes
 import re
 import uuid
 import zipfile
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 
 from ebooklib import epub
@@ -177,9 +177,3 @@ def _deterministic(data: bytes, ncx_depth: int) -> bytes:
                 info.compress_type = zipfile.ZIP_DEFLATED
             target.writestr(info, content, compresslevel=9 if name != "mimetype" else None)
     return out.getvalue()
-
-
-def utc(timestamp: str | None, fallback_year: int) -> datetime:
-    if timestamp:
-        return datetime.strptime(timestamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
-    return datetime(fallback_year, 1, 1, tzinfo=timezone.utc)

@@ -69,11 +69,14 @@ def heading_scores(country: Country, outline: Outline) -> dict[str, Fraction]:
     def average(heading: Heading) -> Fraction:
         if heading.average == "sections":
             parts = [average(section) for section in heading.sections]
+            scores[heading.key] = sum(parts, Fraction(0)) / len(parts)
         else:
             for section in heading.sections:
                 average(section)
-            parts = [Fraction(country.scores[i.key]) for i in heading.all_indicators()]
-        scores[heading.key] = sum(parts, Fraction(0)) / len(parts)
+            # Scores are half points: sum them as whole half points, divide once.
+            indicators = heading.all_indicators()
+            halves = sum(int(country.scores[i.key] * 2) for i in indicators)
+            scores[heading.key] = Fraction(halves, 2 * len(indicators))
         return scores[heading.key]
 
     for pillar in outline.pillars:

@@ -10,6 +10,7 @@ import multiprocessing
 import os
 import resource
 import signal
+import time
 import traceback
 from pathlib import Path
 
@@ -35,42 +36,60 @@ def _child(connection, memory_bytes, function, args, kwargs):
         connection.close()
 
 
-def run_limited(function, *args, time_limit: float, memory_limit: int, blame: Path | None,
-                **kwargs):
-    """`function(*args, **kwargs)` in a child process, or ContentError at a limit.
+class Limited:
+    """`function(*args, **kwargs)` running in a child process under the limits.
 
+    Started at once; `result()` waits for it, so the caller can do other work meanwhile.
     Problems at a limit name `blame`: the publication being rendered.
     """
-    context = multiprocessing.get_context("fork")
-    receiver, sender = context.Pipe(duplex=False)
-    child = context.Process(target=_child, daemon=True,
-                            args=(sender, memory_limit * 1024 * 1024, function, args, kwargs))
-    child.start()
-    sender.close()
-    try:
-        if not receiver.poll(time_limit):
-            raise ContentError([Problem("R003", f"rendering took longer than {time_limit:g} s "
-                                                "and was stopped", blame)])
+
+    def __init__(self, function, *args, time_limit: float, memory_limit: int,
+                 blame: Path | None, **kwargs):
+        self.time_limit, self.memory_limit, self.blame = time_limit, memory_limit, blame
+        self.started = time.monotonic()
+        context = multiprocessing.get_context("fork")
+        self.receiver, sender = context.Pipe(duplex=False)
+        self.child = context.Process(target=_child, daemon=True, args=(
+            sender, memory_limit * 1024 * 1024, function, args, kwargs))
+        self.child.start()
+        sender.close()
+
+    def result(self):
         try:
-            kind, value = receiver.recv()
+            kind, value = self._receive()
+        finally:
+            if self.child.is_alive():
+                os.kill(self.child.pid, signal.SIGKILL)
+            self.child.join(5)
+            self.receiver.close()
+        if kind == "ok":
+            return value
+        if kind == "problems":
+            raise ContentError(value)
+        if kind == "memory":
+            raise self._stopped(f"rendering needed more than {self.memory_limit} MiB of "
+                                "memory and was stopped")
+        raise RuntimeError(f"the renderer failed:\n{value}")
+
+    def _receive(self):
+        left = max(0.0, self.time_limit - (time.monotonic() - self.started))
+        if not self.receiver.poll(left):
+            raise self._stopped(f"rendering took longer than {self.time_limit:g} s and was "
+                                "stopped")
+        try:
+            return self.receiver.recv()
         except EOFError:
-            child.join(5)
-            raise ContentError([Problem("R003", "the renderer died "
-                                        f"({_death(child.exitcode)}), most likely out of memory "
-                                        f"(limit {memory_limit} MiB)", blame)]) from None
-    finally:
-        if child.is_alive():
-            os.kill(child.pid, signal.SIGKILL)
-        child.join(5)
-        receiver.close()
-    if kind == "ok":
-        return value
-    if kind == "problems":
-        raise ContentError(value)
-    if kind == "memory":
-        raise ContentError([Problem("R003", f"rendering needed more than {memory_limit} MiB "
-                                            "of memory and was stopped", blame)])
-    raise RuntimeError(f"the renderer failed:\n{value}")
+            self.child.join(5)
+            raise self._stopped(f"the renderer died ({_death(self.child.exitcode)}), most "
+                                f"likely out of memory (limit {self.memory_limit} MiB)") from None
+
+    def _stopped(self, message: str) -> ContentError:
+        return ContentError([Problem("R003", message, self.blame)])
+
+
+def run_limited(function, *args, **kwargs):
+    """`function(*args, **kwargs)` in a child process, or ContentError at a limit."""
+    return Limited(function, *args, **kwargs).result()
 
 
 def _death(exitcode: int | None) -> str:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -124,13 +124,6 @@ class Publication:
         if self.profile is not None and self.profile.embargo is not None:
             return self.profile.embargo
         return self.edition.embargo
-
-
-@dataclass(eq=False)
-class Project:
-    root: Path
-    editions: list[Edition] = field(default_factory=list)
-    profiles: list[Profile] = field(default_factory=list)
 
 
 def _slugify(text: str) -> str:
@@ -319,8 +312,3 @@ def find_profiles(edition_dir: Path) -> list[Path]:
     folder = Path(edition_dir) / "profiles"
     return sorted(p for p in folder.glob("*") if p.is_dir() and (
         (p / "profile.yaml").is_file() or (p / "narrative.md").is_file()))
-
-
-def publication_for(profile: Profile, edition: Edition) -> Publication | None:
-    country = edition.dataset.countries.get(profile.iso2)
-    return Publication(edition, country, profile) if country else None

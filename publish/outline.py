@@ -50,13 +50,6 @@ class Heading:
     def holds_indicators(self) -> bool:
         return bool(self.indicators)
 
-    def ancestors(self) -> list["Heading"]:
-        chain, node = [], self.parent
-        while node is not None:
-            chain.insert(0, node)
-            node = node.parent
-        return chain
-
 
 @dataclass(eq=False)
 class Outline:
