@@ -223,31 +223,17 @@ def build(root: Path, paths: list[Path] = (), dist: Path | None = None, *,
                        check_epub)
 
     previous = previous_hashes(dist)
-    outputs: dict[int, None] = {}  # work indexes of the outputs to put in place, from the cache
-    to_render: list[int] = []  # indexes into work
-    for index, job in enumerate(work):
-        stored = store.hashes(job.key)
-        if stored is None:
-            to_render.append(index)
-            continue
-        names = _names(job)
-        same = all(previous.get(names[kind]) == stored[kind] for kind in names)
-        if not same:
-            outputs[index] = None
-        (report.unchanged if same else report.cached).append(job.publication.slug)
-        if progress:
-            progress(Outcome(job, "unchanged" if same else "cached"), report)
+    to_render, to_place = _plan(work, store, previous, report, progress)
 
     def done(outcome: Outcome) -> None:
-        slug = outcome.job.publication.slug
         if outcome.status == "built":
-            # Into the cache at once, read back when staging: a whole edition's bytes are
+            # Into the cache at once, read back when placing: a whole edition's bytes are
             # never held in memory together.
             store.put(outcome.job.key, outcome.outputs)
-            outputs[to_render[outcome.index]] = None
-            report.built.append(slug)
+            to_place.add(to_render[outcome.index])
+            report.built.append(outcome.job.publication.slug)
         else:
-            report.failed[slug] = outcome.problems
+            report.failed[outcome.job.publication.slug] = outcome.problems
         if progress:
             progress(outcome, report)
 
@@ -258,20 +244,48 @@ def build(root: Path, paths: list[Path] = (), dist: Path | None = None, *,
     if release and report.failed:
         raise ContentError(report.problems)
     drafts_to_drop = release and any(DRAFT_MARKER in name for name in previous)
-    if outputs or drafts_to_drop:
-        with staged(dist, source_commit(root)) as stage:
-            if release:
-                stage.discard_drafts()
-            for index in sorted(outputs):
-                job = work[index]
-                data = store.get(job.key)
-                for kind, name in _names(job).items():
-                    entry = Entry(name, job.publication.slug, kind, job.mark is not None,
-                                  job.publication.embargo.text if job.publication.embargo else None)
-                    stage.write(entry, data[kind])
-                    report.written.append(dist / name)
+    if to_place or drafts_to_drop:
+        report.written = _place([work[index] for index in sorted(to_place)], store, dist,
+                                source_commit(root), release)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _plan(work: list[Job], store: Cache, previous: dict[str, str], report: Report,
+          progress) -> tuple[list[int], set[int]]:
+    """Which jobs to render (not in the cache) and which cached ones to put in place (not in
+    dist/ as they are); the rest are unchanged."""
+    to_render, to_place = [], set()
+    for index, job in enumerate(work):
+        stored = store.hashes(job.key)
+        if stored is None:
+            to_render.append(index)
+            continue
+        names = _names(job)
+        same = all(previous.get(names[kind]) == stored[kind] for kind in names)
+        if not same:
+            to_place.add(index)
+        (report.unchanged if same else report.cached).append(job.publication.slug)
+        if progress:
+            progress(Outcome(job, "unchanged" if same else "cached"), report)
+    return to_render, to_place
+
+
+def _place(jobs: list[Job], store: Cache, dist: Path, commit: str | None,
+           release: bool) -> list[Path]:
+    """Outputs from the cache into dist/, all in one exchange; the files written."""
+    written = []
+    with staged(dist, commit) as stage:
+        if release:
+            stage.discard_drafts()
+        for job in jobs:
+            data = store.get(job.key)
+            embargo = job.publication.embargo.text if job.publication.embargo else None
+            for kind, name in _names(job).items():
+                stage.write(Entry(name, job.publication.slug, kind, job.mark is not None,
+                                  embargo), data[kind])
+                written.append(dist / name)
+    return written
 
 
 def _names(job: Job) -> dict[str, str]:
