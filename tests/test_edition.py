@@ -205,3 +205,10 @@ def test_shards_merge_into_the_whole(small, serial, tmp_path):
     code, out, err = run_cli("merge", str(merged), *map(str, shards))
     assert code == 0, err
     assert snapshot(merged) == snapshot(serial)
+
+
+def test_a_factsheet_epub_passes_epubcheck(serial, tmp_path):
+    from readback import EPUBCHECK_SEVERITIES_THAT_FAIL, epubcheck
+    messages = epubcheck(serial / "gocindex-2025/sao-tome-and-principe-draft.epub",
+                         tmp_path / "report.json")
+    assert [m for m in messages if m["severity"] in EPUBCHECK_SEVERITIES_THAT_FAIL] == []
