@@ -53,13 +53,18 @@ class Stage:
                                     "sha256": hashlib.sha256(data).hexdigest()}
         return target
 
-
     def discard_drafts(self) -> None:
         """A release's dist/ holds no review copy that could be mistaken for a public file."""
         for path, entry in list(self.entries.items()):
             if entry.get("draft") or DRAFT_MARKER in Path(path).name:
                 (self.root / path).unlink(missing_ok=True)
                 del self.entries[path]
+
+    def clear(self) -> None:
+        """Start from nothing rather than from what dist/ held."""
+        for path in self.entries:
+            (self.root / path).unlink(missing_ok=True)
+        self.entries = {}
 
 
 def previous_hashes(dist: Path) -> dict[str, str]:
@@ -84,14 +89,15 @@ def _previous_entries(dist: Path) -> dict[str, dict]:
 
 
 def _entries_of(root: Path, previous: dict[str, dict]) -> dict[str, dict]:
-    """Manifest entries for the files carried over: as before, or as files publish did not
-    make, so that SHA256SUMS covers everything dist/ holds."""
+    """Manifest entries for the files carried over: as the manifest had them where the size
+    still matches (as for deciding what is unchanged: an edition's files are not read again on
+    every build), else as files publish did not make, so that SHA256SUMS covers all of dist/."""
     entries = {}
     for path in sorted(p for p in root.rglob("*") if p.is_file()):
         relative = path.relative_to(root).as_posix()
-        data = path.read_bytes()
         entry = previous.get(relative)
-        if entry is None or entry.get("sha256") != hashlib.sha256(data).hexdigest():
+        if entry is None or entry.get("bytes") != path.stat().st_size:
+            data = path.read_bytes()
             entry = {"path": relative, "publication": None, "kind": "other", "draft": None,
                      "embargo": None, "bytes": len(data),
                      "sha256": hashlib.sha256(data).hexdigest()}
@@ -188,7 +194,7 @@ def merge(target: Path, shards: list[Path]) -> list[str]:
                              + ", ".join(sorted(map(str, commits))), None)
     problems.raise_if_any()
     with staged(Path(target), commits.pop() if commits else None) as stage:
-        stage.entries = {}
+        stage.clear()
         for path, (entry, data) in sorted(files.items()):
             stage.write(Entry(path, entry["publication"], entry["kind"], entry["draft"],
                               entry["embargo"]), data)
