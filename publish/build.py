@@ -28,7 +28,7 @@ from .problems import ContentError, EmbargoNotLifted, Problem, Problems
 from .release import DRAFT_MARKER, Entry, previous_hashes, source_commit, staged
 from .stylesheets import check_stylesheets
 from .validate import check_edition, check_profile
-from .workers import Job, Outcome, run_jobs, scratch_file
+from .workers import Job, Outcome, run_jobs
 
 log = logging.getLogger("publish")
 
@@ -311,14 +311,9 @@ def _render(job: Job, standings: Standings, root: Path, strict: bool, limits: di
                         mark=mark, source=source, blame=source, **limits)
     epub = build_epub(page, root, dated, EPUB_STYLESHEETS)
     pdf = rendering.result()
-    pdf_file, epub_file = scratch_file(pdf, ".pdf"), scratch_file(epub, ".epub")
-    try:
-        problems = verify_pdf(pdf_file, mark, blame=source)
-        if check_epub:
-            problems += verify_epub(epub_file, blame=source)
-    finally:
-        pdf_file.unlink()
-        epub_file.unlink()
+    problems = verify_pdf(pdf, mark, blame=source)
+    if check_epub:
+        problems += verify_epub(epub, blame=source)
     if problems:
         raise ContentError(problems)
     return {"pdf": pdf, "epub": epub}

@@ -87,11 +87,6 @@ class Limited:
         return ContentError([Problem("R003", message, self.blame)])
 
 
-def run_limited(function, *args, **kwargs):
-    """`function(*args, **kwargs)` in a child process, or ContentError at a limit."""
-    return Limited(function, *args, **kwargs).result()
-
-
 def _death(exitcode: int | None) -> str:
     if exitcode is not None and exitcode < 0:
         return f"signal {signal.Signals(-exitcode).name}"

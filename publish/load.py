@@ -22,7 +22,7 @@ from pathlib import Path
 
 from .clock import InstantError, parse_instant
 from .narrative import Narrative, Paragraph, inline_text, load_narrative
-from .outline import Heading, Indicator, Outline, load_outline
+from .outline import Indicator, Outline, load_outline
 from .problems import ContentError, Problem, Problems
 from .sources import Fields, load_yaml, read_text
 

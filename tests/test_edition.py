@@ -14,7 +14,7 @@ import pytest
 
 from conftest import PROJECT, run_cli
 from publish import cache as cache_module
-from publish.build import build, load_and_validate
+from publish.build import load_and_validate
 from publish.cache import design_digest, publication_key, tool_digest
 from readback import pdf_pages_text, pdffonts, squeeze
 
