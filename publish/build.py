@@ -18,16 +18,18 @@ from pathlib import Path
 from typing import Callable
 
 from . import clock
-from .cache import Cache, design_digest, publication_key, tool_digest
+from .cache import Cache, design_digest, edition_digest, publication_key, tool_digest
 from .figures import Standings
 from .html import page_for, profile_html
 from .limits import DEFAULT_LIMITS, Limited
-from .load import (Edition, Profile, Publication, find_editions, find_profiles, load_edition,
-                   load_profile)
-from .problems import ContentError, EmbargoNotLifted, Problem, Problems
-from .release import DRAFT_MARKER, Entry, previous_hashes, source_commit, staged
+from .load import (Edition, Profile, Publication, country_named, find_editions, find_profiles,
+                   load_edition, load_profile)
+from .lock import exclusive
+from .problems import ContentError, EmbargoNotLifted, Problem, Problems, excerpt, visible
+from .release import Entry, foreign_files, previous_hashes, source_state, staged
+from .sources import Project
 from .stylesheets import check_stylesheets
-from .validate import check_edition, check_profile
+from .validate import check_edition, check_owners, check_profile, check_slugs
 from .workers import Job, Outcome, run_jobs
 
 log = logging.getLogger("publish")
@@ -41,41 +43,71 @@ CACHE_FOLDER = ".publish-cache"
 @dataclass
 class Loaded:
     """An edition with what a run builds of it, loaded and validated: every country of its
-    dataset (a full profile where it has a narrative, else a factsheet), or the profiles
-    named on the command line."""
-    edition: Edition
-    profiles: list[Profile] = field(default_factory=list)
-    whole: bool = True
+    dataset (a full profile where it has a narrative, else a factsheet), or the countries
+    whose profiles are named on the command line. Publications whose content has problems
+    are kept apart in `failed`, with their problems, so that the others can still be built."""
+    name: str
+    edition: Edition | None                                   # None: it could not be loaded
+    profiles: list[Profile] = field(default_factory=list)     # sound, one per country
+    chosen: set[str] | None = None                            # country codes; None: all
+    failed: dict[str, list[Problem]] = field(default_factory=dict)  # name -> its problems
 
     def publications(self) -> list[Publication]:
+        if self.edition is None:
+            return []
         countries = self.edition.dataset.countries
         by_country = {profile.iso2: profile for profile in self.profiles}
-        chosen = countries if self.whole else by_country
+        chosen = countries if self.chosen is None else sorted(self.chosen)
         publications = [Publication(self.edition, countries[iso2], by_country.get(iso2))
-                        for iso2 in chosen]
-        return sorted(publications, key=lambda publication: publication.slug)
+                        for iso2 in chosen if iso2 in countries]
+        return sorted((p for p in publications if p.slug not in self.failed),
+                      key=lambda publication: publication.slug)
+
+
+@dataclass
+class Selection:
+    """What a run is asked to build: the editions loaded, and the problems that concern
+    everything (stylesheets, the command's own paths), which no publication can be built past."""
+    editions: list[Loaded]
+    problems: Problems
+
+    def every_problem(self) -> list[Problem]:
+        found = list(self.problems)
+        for entry in self.editions:
+            for problems in entry.failed.values():
+                found.extend(problems)
+        return list(dict.fromkeys(found))  # a problem shared by two publications, once
+
+    @property
+    def failed(self) -> dict[str, list[Problem]]:
+        return {name: problems for entry in self.editions
+                for name, problems in entry.failed.items()}
 
 
 # -- 1. selecting, loading and validating ---------------------------------------------------
 
-def _selection(root: Path, paths: list[Path]) -> dict[Path, list[Path] | None]:
-    """Edition folder -> its profile folders to build (None: all of them)."""
-    content = root / "content"
+def _selection(project: Project, paths: list[Path]) -> dict[Path, list[Path] | None]:
+    """Edition folder -> its profile folders to build (None: all of them). Paths are taken
+    relative to the project."""
+    content = project.root / "content"
     if not paths:
         editions = find_editions(content)
         if not editions:
             raise ContentError([Problem("L001", "no content/<edition>/edition.yaml found",
-                                        content, hint="run publish in the project's folder")])
+                                        content, hint="run publish in the project's folder, "
+                                                      "or name it with --project")])
         return {edition: None for edition in editions}
     selection: dict[Path, list[Path] | None] = {}
     for raw in paths:
-        path = Path(raw).resolve()
+        path = project.confine(Path(raw))
         if path.is_file():
             path = path.parent
+        if not path.is_dir():
+            raise ContentError([Problem("L001", "no such folder", path,
+                                        hint="name an edition or a profile folder")])
         if (path / "edition.yaml").is_file():
             selection[path] = None
-        elif ((path / "profile.yaml").is_file() or (path / "narrative.md").is_file()) and (
-                path.parent.parent / "edition.yaml").is_file():
+        elif path.parent.name == "profiles" and (path.parent.parent / "edition.yaml").is_file():
             chosen = selection.setdefault(path.parent.parent, [])
             if chosen is not None:
                 chosen.append(path)
@@ -85,37 +117,97 @@ def _selection(root: Path, paths: list[Path]) -> dict[Path, list[Path] | None]:
     return selection
 
 
-def load_and_validate(root: Path, paths: list[Path] = ()) -> tuple[list[Loaded], Problems]:
+def load_and_validate(root: Path, paths: list[Path] = ()) -> Selection:
     """Load and check every selected edition and profile, and the stylesheets, collecting
-    every problem."""
-    loaded, problems = [], Problems()
-    problems.extend(check_stylesheets(root, STYLESHEETS + EPUB_STYLESHEETS))
-    for edition_dir, profile_dirs in _selection(root, list(paths)).items():
-        try:
-            edition = load_edition(edition_dir)
-        except ContentError as error:
-            problems.extend(error.problems)
+    every problem: those of one publication stay with it."""
+    project = Project.at(root)
+    problems = Problems()
+    problems.extend(check_stylesheets(project, STYLESHEETS + EPUB_STYLESHEETS))
+    try:
+        selection = _selection(project, list(paths))
+    except ContentError as error:
+        problems.extend(error.problems)
+        return Selection([], problems)
+    loaded = [_load_edition(project, edition_dir, profile_dirs)
+              for edition_dir, profile_dirs in selection.items()]
+    return Selection(loaded, problems)
+
+
+def _load_edition(project: Project, edition_dir: Path,
+                  profile_dirs: list[Path] | None) -> Loaded:
+    try:
+        edition = load_edition(project, edition_dir)
+    except ContentError as error:
+        return _unreadable(edition_dir, error.problems)
+    problems = check_edition(edition)
+    if problems:
+        return _unreadable(edition_dir, problems)
+    entry = Loaded(edition.slug, edition)
+    # Every profile is loaded, even when some are chosen: a folder elsewhere may claim the
+    # same country, and a chosen one must not be built over a conflict.
+    found = {}
+    for profile_dir in find_profiles(edition_dir):
+        profile, profile_problems = load_profile(profile_dir, edition)
+        if profile is not None:
+            profile_problems.extend(check_profile(profile, edition))
+        found[profile_dir] = (profile, profile_problems)
+    owners = check_owners([profile for profile, _ in found.values() if profile is not None])
+    for iso2, slug_problems in check_slugs(edition).items():
+        entry.failed.setdefault(_slug(edition, iso2), []).extend(slug_problems)
+    for profile_dir, (profile, profile_problems) in found.items():
+        profile_problems.extend(owners.get(profile, []))
+        if not profile_problems:
+            entry.profiles.append(profile)
             continue
-        problems.extend(check_edition(edition))
-        entry = Loaded(edition, whole=profile_dirs is None)
-        for profile_dir in profile_dirs if profile_dirs is not None else find_profiles(edition_dir):
-            profile, found = load_profile(profile_dir, edition)
-            if profile is not None:
-                found.extend(check_profile(profile, edition))
-            problems.extend(found)
-            twin = next((p for p in entry.profiles if profile and p.iso2 == profile.iso2), None)
-            if twin is not None:
-                found.add("V021", f"{profile.iso2} already has the profile {twin.dir.name}",
-                          profile.file)
-            if profile is not None and not found:
-                entry.profiles.append(profile)
-        loaded.append(entry)
-    return loaded, problems
+        for name in _claimed(edition, profile_dir, profile):
+            entry.failed.setdefault(name, []).extend(profile_problems)
+    if profile_dirs is not None:
+        entry.chosen = set()
+        for profile_dir in profile_dirs:
+            claimed = _claimed_countries(edition, profile_dir, found)
+            entry.chosen |= claimed
+            if not claimed and profile_dir not in found:
+                entry.failed[_folder_name(edition, profile_dir)] = [Problem(
+                    "V012", f"the folder '{excerpt(profile_dir.name)}' is not named after a "
+                            f"country of {edition.dataset.file.name}", profile_dir)]
+        names = {_slug(edition, iso2) for iso2 in entry.chosen} | {
+            _folder_name(edition, path) for path in profile_dirs}
+        entry.failed = {name: found for name, found in entry.failed.items() if name in names}
+    return entry
 
 
-def check(root: Path, paths: list[Path] = ()) -> Problems:
+def _unreadable(edition_dir: Path, problems: list[Problem]) -> Loaded:
+    """An edition that cannot be loaded or whose figures would be wrong: nothing of it is built."""
+    return Loaded(edition_dir.name, None, chosen=set(), failed={edition_dir.name: list(problems)})
+
+
+def _claimed_countries(edition: Edition, profile_dir: Path, found: dict) -> set[str]:
+    profile, _ = found.get(profile_dir, (None, None))
+    codes = {country_named(edition, profile_dir.name)}
+    if profile is not None:
+        codes.add(profile.iso2)
+    return {code for code in codes if code in edition.dataset.countries}
+
+
+def _claimed(edition: Edition, profile_dir: Path, profile: Profile | None) -> list[str]:
+    """The publications a broken profile stands in the way of: its code's country and the
+    country its folder is named after; or, if neither, the folder itself."""
+    codes = _claimed_countries(edition, profile_dir, {profile_dir: (profile, None)})
+    return [_slug(edition, iso2) for iso2 in sorted(codes)] or [_folder_name(edition,
+                                                                             profile_dir)]
+
+
+def _slug(edition: Edition, iso2: str) -> str:
+    return Publication(edition, edition.dataset.countries[iso2]).slug
+
+
+def _folder_name(edition: Edition, profile_dir: Path) -> str:
+    return f"{edition.slug}/profiles/{profile_dir.name}"
+
+
+def check(root: Path, paths: list[Path] = ()) -> list[Problem]:
     """Every problem of the selected content, without rendering anything."""
-    return load_and_validate(Path(root), paths)[1]
+    return load_and_validate(Path(root), paths).every_problem()
 
 
 # -- 2. embargo, names and dates ------------------------------------------------------------
@@ -176,13 +268,14 @@ class Report:
         return [problem for problems in self.failed.values() for problem in problems]
 
 
-def shard_of(publications: list[Publication], shard: tuple[int, int] | None):
-    """The K-th of N deterministic slices of the publications (K from 1)."""
+def shard_of(names: list[str], shard: tuple[int, int] | None) -> set[str]:
+    """The K-th of N deterministic slices of the publications' names (K from 1). Failed
+    publications count too, so that every shard of a CI matrix slices the same list."""
+    ordered = sorted(names)
     if shard is None:
-        return publications
+        return set(ordered)
     k, n = shard
-    return [p for index, p in enumerate(sorted(publications, key=lambda p: p.slug))
-            if index % n == k - 1]
+    return {name for index, name in enumerate(ordered) if index % n == k - 1}
 
 
 def build(root: Path, paths: list[Path] = (), dist: Path | None = None, *,
@@ -190,101 +283,185 @@ def build(root: Path, paths: list[Path] = (), dist: Path | None = None, *,
           check_epub: bool | None = None, jobs: int = 1, shard: tuple[int, int] | None = None,
           cache_dir: Path | None = None, progress: Callable | None = None,
           time_limit: float = DEFAULT_LIMITS["time_limit"],
-          memory_limit: int = DEFAULT_LIMITS["memory_limit"]) -> Report:
+          memory_limit: int = DEFAULT_LIMITS["memory_limit"], allow_dirty: bool = False,
+          on_wait: Callable[[Path], None] | None = None) -> Report:
     """Build the selected publications into dist/ and say what was done.
 
-    `publish build` makes review copies; with `release`, the public files: refused before the
-    embargo, strict, EPUBCheck on every EPUB, and all or nothing. A failing publication does
-    not stop the others; in a review build the others are put in place.
+    `publish build` makes review copies of every publication whose content is sound, and
+    reports the others; `publish release` makes the public files: refused before the embargo
+    or on uncommitted changes, strict, EPUBCheck on every EPUB, and all or nothing. Either
+    way dist/ then holds exactly the run's outputs. One run at a time per project: a second
+    waits for the first (`on_wait` is told).
     """
     started = time.perf_counter()
-    root = Path(root).resolve()
-    dist = Path(dist).absolute() if dist else root / "dist"
-    loaded, problems = load_and_validate(root, paths)
-    problems.raise_if_any()
+    project = Project.at(root)
+    dist = Path(dist).absolute() if dist else project.root / "dist"
+    with exclusive([project.root, dist.parent], on_wait):
+        report = _build(project, list(paths), dist, Options(
+            strict=strict or release, release=release,
+            check_epub=release if check_epub is None else check_epub, jobs=jobs, shard=shard,
+            limits={"time_limit": time_limit, "memory_limit": memory_limit},
+            allow_dirty=allow_dirty), now, Cache(cache_dir or project.root / CACHE_FOLDER),
+            progress)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+@dataclass(frozen=True)
+class Options:
+    """What a build was asked for, beyond what it builds."""
+    strict: bool
+    release: bool
+    check_epub: bool
+    jobs: int
+    shard: tuple[int, int] | None
+    limits: dict
+    allow_dirty: bool
+
+
+def _build(project: Project, paths: list[Path], dist: Path, options: Options, now: str | None,
+           store: Cache, progress: Callable | None) -> Report:
+    selection = load_and_validate(project.root, paths)
+    selection.problems.raise_if_any()
+    if options.release and selection.failed:
+        raise ContentError(selection.every_problem())
     instant = clock.now(now)
-    publications = shard_of([p for entry in loaded for p in entry.publications()], shard)
-    if release:
+    everything = [p for entry in selection.editions for p in entry.publications()]
+    chosen = shard_of([p.slug for p in everything] + list(selection.failed), options.shard)
+    publications = [p for p in everything if p.slug in chosen]
+    if options.release:
         refuse_before_embargo(publications, instant)
-    strict = strict or release
-    check_epub = release if check_epub is None else check_epub
-    options = {"strict": strict, "release": release}
-    shared = f"{tool_digest()}:{design_digest(root)}"
-    work = [Job(p, None if release else draft_mark(p, instant), "") for p in publications]
-    for job in work:
-        job.key = publication_key(job.publication, shared, {**options, "mark": job.mark})
-    report = Report(total=len(work))
-    store = Cache(cache_dir or root / CACHE_FOLDER)
-    standings: dict[int, Standings] = {}  # derived only if something is to be rendered
-    limits = {"time_limit": time_limit, "memory_limit": memory_limit}
+    commit, dirty = source_state(project.root)
+    if options.release and dirty and not options.allow_dirty:
+        raise ContentError([Problem("D002", "the project has uncommitted or untracked changes, "
+                                            "so the release would not match its commit",
+                                    project.root)])
+    if foreign_files(dist):
+        raise ContentError([Problem("D001", "it holds files but no manifest.json: publish "
+                                            "would replace what it did not make", dist)])
+    report = Report(failed={name: problems for name, problems in selection.failed.items()
+                            if name in chosen})
+    work = _jobs(project, publications, options, instant, report)
+    report.total = len(work) + len(report.failed)
+    standings: dict[Edition, Standings] = {}  # derived only if something is to be rendered
 
     def render(job: Job) -> dict[str, bytes]:
-        return _render(job, standings[id(job.publication.edition)], root, strict, limits,
-                       check_epub)
+        return _render(job, standings[job.publication.edition], project, options)
 
-    previous = previous_hashes(dist)
-    to_render, to_place = _plan(work, store, previous, report, progress)
+    to_render = _plan(work, store, dist, report, progress)
+    unstored: dict[str, dict[str, bytes]] = {}  # outputs the cache could not take
 
     def done(outcome: Outcome) -> None:
         if outcome.status == "built":
             # Into the cache at once, read back when placing: a whole edition's bytes are
             # never held in memory together.
-            store.put(outcome.job.key, outcome.outputs)
-            to_place.add(to_render[outcome.index])
+            try:
+                store.put(outcome.job.key, outcome.outputs)
+            except OSError as error:
+                log.warning("publish: cannot keep %s in the cache (%s); building on without it",
+                            outcome.job.publication.slug, error.strerror or error)
+                unstored[outcome.job.key] = outcome.outputs
             report.built.append(outcome.job.publication.slug)
         else:
             report.failed[outcome.job.publication.slug] = outcome.problems
         if progress:
             progress(outcome, report)
 
-    for index in to_render:  # before the workers fork, so that they share the figures
-        edition = work[index].publication.edition
-        standings.setdefault(id(edition), Standings(edition))
-    run_jobs(render, [work[index] for index in to_render], jobs, done)
-    if release and report.failed:
+    for job in to_render:  # before the workers fork, so that they share the figures
+        edition = job.publication.edition
+        if edition not in standings:
+            standings[edition] = Standings(edition)
+    run_jobs(render, to_render, options.jobs, done)
+    if options.release and report.failed:
         raise ContentError(report.problems)
-    drafts_to_drop = release and any(DRAFT_MARKER in name for name in previous)
-    if to_place or drafts_to_drop:
-        report.written = _place([work[index] for index in sorted(to_place)], store, dist,
-                                source_commit(root), release)
-    report.seconds = time.perf_counter() - started
+    placed = [job for job in work if job.publication.slug not in report.failed]
+    if placed:  # a run that built nothing leaves dist/ as it was
+        report.written = _place(placed, store, unstored, dist, commit, dirty)
     return report
 
 
-def _plan(work: list[Job], store: Cache, previous: dict[str, str], report: Report,
-          progress) -> tuple[list[int], set[int]]:
-    """Which jobs to render (not in the cache) and which cached ones to put in place (not in
-    dist/ as they are); the rest are unchanged."""
-    to_render, to_place = [], set()
-    for index, job in enumerate(work):
-        stored = store.hashes(job.key)
-        if stored is None:
-            to_render.append(index)
+def _jobs(project: Project, publications: list[Publication], options: Options,
+          instant: datetime, report: Report) -> list[Job]:
+    """A job for each publication, keyed by everything its outputs depend on; a publication
+    whose files cannot be hashed (a pipe, a link leading outside) fails alone."""
+    shared = f"{tool_digest()}:{design_digest(project)}"
+    editions: dict[Edition, str] = {}
+    work = []
+    for publication in publications:
+        mark = None if options.release else draft_mark(publication, instant)
+        edition = publication.edition
+        try:
+            if edition not in editions:
+                editions[edition] = edition_digest(project, edition)
+            key = publication_key(project, publication, f"{shared}:{editions[edition]}",
+                                  {"strict": options.strict, "release": options.release,
+                                   "mark": mark})
+        except ContentError as error:
+            report.failed[publication.slug] = error.problems
             continue
+        work.append(Job(publication, mark, key))
+    return work
+
+
+def _plan(work: list[Job], store: Cache, dist: Path, report: Report, progress) -> list[Job]:
+    """The jobs to render: those whose outputs are neither in dist/ as they should be nor
+    whole in the cache. The others are counted as unchanged or cached."""
+    previous = previous_hashes(dist)
+    to_render = []
+    for job in work:
+        stored = store.hashes(job.key)
         names = _names(job)
-        same = all(previous.get(names[kind]) == stored[kind] for kind in names)
-        if not same:
-            to_place.add(index)
-        (report.unchanged if same else report.cached).append(job.publication.slug)
+        if stored is not None and all(_dist_holds(dist, previous, names[kind], stored[kind])
+                                      for kind in names):
+            status = "unchanged"
+        elif stored is not None and store.get(job.key) is not None:
+            status = "cached"
+        else:
+            to_render.append(job)
+            continue
+        (report.unchanged if status == "unchanged" else report.cached).append(
+            job.publication.slug)
         if progress:
-            progress(Outcome(job, "unchanged" if same else "cached"), report)
-    return to_render, to_place
+            progress(Outcome(job, status), report)
+    return to_render
 
 
-def _place(jobs: list[Job], store: Cache, dist: Path, commit: str | None,
-           release: bool) -> list[Path]:
-    """Outputs from the cache into dist/, all in one exchange; the files written."""
+def _dist_holds(dist: Path, previous: dict[str, str], name: str, sha256: str) -> bool:
+    """Whether dist/ holds `name` with exactly these bytes: by its manifest, then read."""
+    if previous.get(name) != sha256:
+        return False
+    try:
+        return hashlib.sha256((dist / name).read_bytes()).hexdigest() == sha256
+    except OSError:
+        return False
+
+
+def _place(jobs: list[Job], store: Cache, unstored: dict[str, dict[str, bytes]], dist: Path,
+           commit: str | None, dirty: bool | None) -> list[Path]:
+    """The run's outputs into dist/, all in one exchange; the files written anew."""
+    previous = previous_hashes(dist)
     written = []
-    with staged(dist, commit) as stage:
-        if release:
-            stage.discard_drafts()
-        for job in jobs:
-            data = store.get(job.key)
-            embargo = job.publication.embargo.text if job.publication.embargo else None
-            for kind, name in _names(job).items():
-                stage.write(Entry(name, job.publication.slug, kind, job.mark is not None,
-                                  embargo), data[kind])
-                written.append(dist / name)
+    try:
+        with staged(dist, commit, dirty) as stage:
+            for job in jobs:
+                data = unstored.get(job.key) or store.get(job.key)
+                if data is None:
+                    raise ContentError([Problem("D003", f"the outputs of "
+                                                f"{job.publication.slug} left the cache "
+                                                "while the run went on", store.folder)])
+                embargo = job.publication.embargo.text if job.publication.embargo else None
+                for kind, name in _names(job).items():
+                    entry = Entry(name, job.publication.slug, kind, job.mark is not None,
+                                  embargo)
+                    sha256 = hashlib.sha256(data[kind]).hexdigest()
+                    if previous.get(name) == sha256 and stage.keep(entry, sha256):
+                        continue
+                    stage.write(entry, data[kind])
+                    written.append(dist / name)
+    except OSError as error:
+        raise ContentError([Problem("D003", f"cannot write {visible(error.filename or dist)}: "
+                                            f"{error.strerror or error}; dist/ is as it was",
+                                    dist)]) from None
     return written
 
 
@@ -293,8 +470,8 @@ def _names(job: Job) -> dict[str, str]:
     return {kind: output_name(job.publication, f".{kind}", draft) for kind in ("pdf", "epub")}
 
 
-def _render(job: Job, standings: Standings, root: Path, strict: bool, limits: dict,
-            check_epub: bool) -> dict[str, bytes]:
+def _render(job: Job, standings: Standings, project: Project,
+            options: Options) -> dict[str, bytes]:
     """One publication's PDF and EPUB, rendered and verified."""
     from .epub import build_epub  # imported here: a build with nothing to render needs
     from .pdf import render_pdf    # neither WeasyPrint nor ebooklib, and starts faster
@@ -307,12 +484,13 @@ def _render(job: Job, standings: Standings, root: Path, strict: bool, limits: di
                         created=dated.strftime("%Y-%m-%dT%H:%M:%SZ"))
     source = publication.profile.dir if publication.profile else publication.edition.dir
     # The PDF renders in a bounded child while this process makes the EPUB.
-    rendering = Limited(render_pdf, html, root, identifier(publication), strict=strict,
-                        mark=mark, source=source, blame=source, **limits)
-    epub = build_epub(page, root, dated, EPUB_STYLESHEETS)
+    rendering = Limited(render_pdf, html, project, identifier(publication),
+                        strict=options.strict, mark=mark, source=source, blame=source,
+                        **options.limits)
+    epub = build_epub(page, project, dated, EPUB_STYLESHEETS)
     pdf = rendering.result()
     problems = verify_pdf(pdf, mark, blame=source)
-    if check_epub:
+    if options.check_epub:
         problems += verify_epub(epub, blame=source)
     if problems:
         raise ContentError(problems)

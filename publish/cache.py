@@ -17,63 +17,55 @@ from functools import cache
 from pathlib import Path
 
 from . import __version__
+from .sources import MAX_ASSET_BYTES, Project
 
 PACKAGE = Path(__file__).parent
 KINDS = ("pdf", "epub")
 
 
-def _digest_files(paths, base: Path) -> str:
+def _digest_files(project: Project, paths, base: Path) -> str:
     """Files' names (relative to `base`, so that a project hashes the same wherever it lies)
-    and contents."""
+    and contents, each read through the project's confinement."""
     digest = hashlib.sha256()
     for path in sorted(Path(p) for p in paths):
         digest.update(path.relative_to(base).as_posix().encode() + b"\0")
-        digest.update(hashlib.sha256(path.read_bytes()).digest())
+        digest.update(hashlib.sha256(project.read_bytes(path, MAX_ASSET_BYTES)).digest())
     return digest.hexdigest()
-
-
-def _files_under(folder: Path, base: Path):
-    return [p.relative_to(base) for p in Path(folder).rglob("*")
-            if p.is_file() and "__pycache__" not in p.parts]
 
 
 @cache
 def tool_digest() -> str:
     """publish itself: its version, code and templates."""
-    files = [PACKAGE / p for p in _files_under(PACKAGE, PACKAGE)]
-    return hashlib.sha256(__version__.encode() + _digest_files(files, PACKAGE).encode()).hexdigest()
+    digest = hashlib.sha256(__version__.encode())
+    for path in sorted(p for p in PACKAGE.rglob("*") if p.is_file()
+                       and "__pycache__" not in p.parts):
+        digest.update(path.relative_to(PACKAGE).as_posix().encode() + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
 
 
-def design_digest(root: Path) -> str:
+def design_digest(project: Project) -> str:
     """The project's stylesheets and fonts."""
-    root = Path(root)
-    files = [root / p for folder in ("styles", "fonts") for p in _files_under(root / folder, root)]
-    return _digest_files(files, root)
+    files = [path for folder in ("styles", "fonts")
+             for path in project.files_under(project.root / folder)]
+    return _digest_files(project, files, project.root)
 
 
-_EDITION_DIGESTS: dict[int, str] = {}
+def edition_digest(project: Project, edition) -> str:
+    """The edition's files: edition.yaml, the outline, both datasets."""
+    return _digest_files(project, [edition.file, edition.outline.file, edition.dataset.file,
+                                   edition.previous.file], project.root)
 
 
-def edition_digest(edition) -> str:
-    """The edition's files, hashed once per run."""
-    if id(edition) not in _EDITION_DIGESTS:
-        _EDITION_DIGESTS[id(edition)] = _digest_files(
-            [edition.file, edition.outline.file, edition.dataset.file, edition.previous.file],
-            edition.dir)
-    return _EDITION_DIGESTS[id(edition)]
-
-
-def publication_key(publication, shared: str, options: dict) -> str:
-    """The cache key of one publication's outputs."""
-    profile_files = []
-    if publication.profile is not None:
-        profile_files = [p for p in publication.profile.dir.rglob("*") if p.is_file()]
+def publication_key(project: Project, publication, shared: str, options: dict) -> str:
+    """The cache key of one publication's outputs: `shared` (tool, design, edition), its own
+    folder's files and the options that change its bytes."""
+    profile = publication.profile
     parts = {
         "shared": shared,
-        "edition": edition_digest(publication.edition),
         "publication": publication.slug,
-        "profile": _digest_files(profile_files, publication.profile.dir)
-                   if publication.profile else None,
+        "profile": _digest_files(project, project.files_under(profile.dir), profile.dir)
+                   if profile else None,
         "options": options,
         "source_date_epoch": os.environ.get("SOURCE_DATE_EPOCH"),
     }
@@ -92,13 +84,36 @@ class Cache:
     def hashes(self, key: str) -> dict[str, str] | None:
         """The SHA-256 of each stored output, without reading the outputs; None on a miss."""
         try:
-            return json.loads((self._entry(key) / "sha256.json").read_text())
+            hashes = json.loads((self._entry(key) / "sha256.json").read_text())
         except (OSError, ValueError):
             return None
+        return hashes if isinstance(hashes, dict) else None
 
-    def get(self, key: str) -> dict[str, bytes]:
+    def get(self, key: str) -> dict[str, bytes] | None:
+        """The stored outputs if the entry is whole and every output still has the hash it was
+        stored with; else None, and a damaged entry is removed so that it is built again."""
+        hashes = self.hashes(key)
+        if hashes is None:
+            return None
         entry = self._entry(key)
-        return {kind: (entry / kind).read_bytes() for kind in KINDS}
+        try:
+            outputs = {kind: (entry / kind).read_bytes() for kind in KINDS}
+        except OSError:
+            outputs = None
+        if outputs is None or any(hashlib.sha256(outputs[kind]).hexdigest() != hashes.get(kind)
+                                  for kind in KINDS):
+            self._discard(entry)
+            return None
+        return outputs
+
+    def _discard(self, entry: Path) -> None:
+        """Out of the way first (one rename), then removed: no reader sees half an entry."""
+        doomed = entry.with_name(f".{entry.name[:8]}.{os.getpid()}.discarded")
+        try:
+            os.rename(entry, doomed)
+        except OSError:
+            return  # a read-only cache: the entry stays, and is never served
+        shutil.rmtree(doomed, ignore_errors=True)
 
     def put(self, key: str, outputs: dict[str, bytes]) -> None:
         entry = self._entry(key)

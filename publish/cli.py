@@ -15,7 +15,7 @@ from .build import build, check
 from .release import merge
 from .limits import DEFAULT_LIMITS
 from .clock import ENVIRONMENT, InstantError
-from .problems import ContentError, EmbargoNotLifted, Problem
+from .problems import ContentError, EmbargoNotLifted, Problem, visible
 from .progress import Progress, summary
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_EMBARGOED = 0, 1, 2, 3
@@ -36,9 +36,12 @@ def _parser() -> argparse.ArgumentParser:
         "build the public files into dist/; refused before the embargo (exit status 3)"))
     for command in (build_cmd, release_cmd):
         command.add_argument("paths", nargs="*", type=Path, metavar="PATH",
-                             help="an edition or profile folder (default: all of content/)")
+                             help="an edition or profile folder, relative to the project "
+                                  "(default: all of content/)")
         command.add_argument("--dist", type=Path, metavar="DIR",
-                             help="where outputs go (default: dist/ in the project)")
+                             help="where outputs go, relative to the current folder; it then "
+                                  "holds exactly this run's outputs (default: dist/ in the "
+                                  "project)")
         command.add_argument("--now", metavar="INSTANT", help=(
             f"the current time, as an ISO 8601 date-time with UTC offset (default: "
             f"${ENVIRONMENT}, else the system clock)"))
@@ -58,6 +61,9 @@ def _parser() -> argparse.ArgumentParser:
                                   "(default: .publish-cache/ in the project)")
         command.add_argument("--quiet", "-q", action="store_true",
                              help="no progress, only problems and the summary")
+    release_cmd.add_argument("--allow-dirty", action="store_true",
+                             help="release even with uncommitted or untracked changes "
+                                  "(the manifest says so)")
     build_cmd.add_argument("--check", action="store_true", dest="check_epub",
                            help="also run EPUBCheck on every EPUB (publish release always does)")
     build_cmd.add_argument("--strict", action="store_true",
@@ -71,7 +77,8 @@ def _parser() -> argparse.ArgumentParser:
 
     check_cmd = commands.add_parser("check", help="validate content without rendering")
     check_cmd.add_argument("paths", nargs="*", type=Path, metavar="PATH",
-                           help="an edition or profile folder (default: all of content/)")
+                           help="an edition or profile folder, relative to the project "
+                                "(default: all of content/)")
     return parser
 
 
@@ -107,7 +114,8 @@ def main(argv: list[str] | None = None, stdout=None, stderr=None) -> int:
         print_problems(error.problems, root, stderr)
         return EXIT_PROBLEMS
     except OSError as error:
-        print(f"publish: {error.filename or ''}: {error.strerror or error}", file=stderr)
+        print(f"publish: {visible(error.filename or '')}: {error.strerror or error}",
+              file=stderr)
         return EXIT_PROBLEMS
 
 
@@ -134,7 +142,11 @@ def _build(args, root: Path, stdout, stderr) -> int:
                    check_epub=True if release else args.check_epub,
                    jobs=max(1, args.jobs), shard=args.shard, cache_dir=args.cache,
                    progress=None if args.quiet else Progress(stderr, _is_terminal(stderr)),
-                   time_limit=args.time_limit, memory_limit=args.memory_limit)
+                   time_limit=args.time_limit, memory_limit=args.memory_limit,
+                   allow_dirty=getattr(args, "allow_dirty", False),
+                   on_wait=lambda folder: print(
+                       f"publish: another run is working in {visible(folder)}; waiting for it "
+                       "to end", file=stderr, flush=True))
     if result.failed:
         report_failures(result, root, stderr)
     for path in result.written:

@@ -9,6 +9,8 @@ import os
 import re
 from datetime import datetime, timezone
 
+from .problems import excerpt
+
 ENVIRONMENT = "PUBLISH_NOW"
 # A date, a time to the second at least, and an explicit offset (Z or ±hh:mm).
 INSTANT = re.compile(
@@ -25,14 +27,14 @@ def parse_instant(text: str) -> datetime:
         raise InstantError("must be a quoted string")
     if not INSTANT.fullmatch(text.strip()):
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text.strip()):
-            raise InstantError(f"'{text}' is a date alone; give the time and its UTC offset")
+            raise InstantError(f"'{excerpt(text)}' is a date alone; give the time and its UTC offset")
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?", text.strip()):
-            raise InstantError(f"'{text}' has no UTC offset; end it with Z or +hh:mm")
-        raise InstantError(f"'{text}' is not an ISO 8601 date-time with a UTC offset")
+            raise InstantError(f"'{excerpt(text)}' has no UTC offset; end it with Z or +hh:mm")
+        raise InstantError(f"'{excerpt(text)}' is not an ISO 8601 date-time with a UTC offset")
     try:
         return datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError as error:
-        raise InstantError(f"'{text}': {error}") from None
+        raise InstantError(f"'{excerpt(text)}': {error}") from None
 
 
 def now(override: str | None = None) -> datetime:

@@ -19,6 +19,7 @@ from pathlib import Path
 from ebooklib import epub
 
 from .html import Page, chart_svg, render
+from .sources import MAX_ASSET_BYTES, Project
 
 FONT_MEDIA_TYPE = "font/ttf"
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
@@ -66,10 +67,11 @@ def _toc(page: Page, pillar_documents: dict[str, epub.EpubHtml]):
     return [entry(pillar, pillar_documents[pillar.key]) for pillar in page.outline.pillars]
 
 
-def build_epub(page: Page, project_root: Path, modified: datetime,
+def build_epub(page: Page, project: Project, modified: datetime,
                stylesheets: tuple[str, ...]) -> bytes:
-    """The EPUB of a page, as bytes."""
-    root = Path(project_root)
+    """The EPUB of a page, as bytes. Every file of the project it takes is read through the
+    project's confinement."""
+    root = project.root
     edition, country = page.edition, page.country
     book = epub.EpubBook()
     book.set_identifier(identifier(page))
@@ -85,12 +87,13 @@ def build_epub(page: Page, project_root: Path, modified: datetime,
     css = []
     for href in stylesheets:
         item = epub.EpubItem(uid=Path(href).stem + "-css", file_name=href, media_type="text/css",
-                             content=(root / href).read_bytes())
+                             content=project.read_text(root / href).encode())
         book.add_item(item)
         css.append(item)
     for font in sorted((root / "fonts").glob("*.ttf")):
         book.add_item(epub.EpubItem(uid=f"font-{font.stem}", file_name=f"fonts/{font.name}",
-                                    media_type=FONT_MEDIA_TYPE, content=font.read_bytes()))
+                                    media_type=FONT_MEDIA_TYPE,
+                                    content=project.read_bytes(font, MAX_ASSET_BYTES)))
 
     cover_image = epub.EpubCover(uid="cover-image", file_name="images/cover.svg")
     cover_image.media_type = "image/svg+xml"
@@ -104,7 +107,8 @@ def build_epub(page: Page, project_root: Path, modified: datetime,
     for index, (href, path) in enumerate(_narrative_images(page).values(), start=1):
         media_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         book.add_item(epub.EpubItem(uid=f"narrative-image-{index}", file_name=href,
-                                    media_type=media_type, content=path.read_bytes()))
+                                    media_type=media_type,
+                                    content=project.read_bytes(path, MAX_ASSET_BYTES)))
 
     cover = _document(page, "cover", page.publication.title, "cover.html", css)
     scores = _document(page, "scores", f"{country.name}: scores", "scores.html", css)

@@ -1,18 +1,22 @@
 """What the renderer may read: data: URLs and files inside the project's own folders.
 
 WeasyPrint asks its URL fetcher for every stylesheet, font and image. This one refuses
-anything outside content/, styles/ and fonts/ (after resolving symlinks and '..'), and every
-network scheme, so that a build never reads a stranger's file or touches the network.
+anything outside content/, styles/ and fonts/ (through the project's one confinement check,
+after resolving symlinks and '..'), and every network scheme, so that a build never reads a
+stranger's file or touches the network. It reads the files itself, so that a pipe or a file
+too large is refused rather than waited on.
 """
 from __future__ import annotations
 
+import mimetypes
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
-from weasyprint.urls import FatalURLFetchingError, URLFetcher
+from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
-from .sources import ALLOWED_FOLDERS
+from .problems import ContentError
+from .sources import ALLOWED_FOLDERS, MAX_ASSET_BYTES, Project
 
 
 class RefusedURL(FatalURLFetchingError):
@@ -24,11 +28,11 @@ class RefusedURL(FatalURLFetchingError):
 
 
 class ProjectFetcher(URLFetcher):
-    def __init__(self, project_root: Path, folders=ALLOWED_FOLDERS):
+    def __init__(self, project: Project, folders=ALLOWED_FOLDERS):
         super().__init__(allowed_protocols={"file", "data"}, allow_redirects=False,
                          fail_on_errors=True, timeout=5)
-        root = Path(project_root).resolve()
-        self.allowed = [root / folder for folder in folders]
+        self.project = project
+        self.allowed = tuple(project.root / folder for folder in folders)
         self.fetched: list[Path] = []
 
     def fetch(self, url, headers=None):
@@ -38,10 +42,12 @@ class ProjectFetcher(URLFetcher):
         if scheme != "file":
             raise RefusedURL(url, f"the {scheme or 'relative'} scheme is not allowed; "
                                   "only data: and the project's own files")
-        path = Path(url2pathname(unquote(urlsplit(url).path))).resolve()
-        if not any(path.is_relative_to(folder) for folder in self.allowed):
-            raise RefusedURL(url, "outside the project's " + ", ".join(ALLOWED_FOLDERS))
-        if not path.is_file():
-            raise RefusedURL(url, "no such file")
-        self.fetched.append(path)
-        return super().fetch(path.as_uri(), headers)
+        path = Path(url2pathname(unquote(urlsplit(url).path)))
+        try:
+            resolved = self.project.confine(path, within=self.allowed)
+            data = self.project.read_bytes(resolved, MAX_ASSET_BYTES)
+        except ContentError as error:
+            raise RefusedURL(url, error.problems[0].message) from None
+        self.fetched.append(resolved)
+        content_type = mimetypes.guess_type(resolved.name)[0] or "application/octet-stream"
+        return URLFetcherResponse(resolved.as_uri(), data, {"Content-Type": content_type})

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -23,8 +25,8 @@ from pathlib import Path
 from .clock import InstantError, parse_instant
 from .narrative import Narrative, Paragraph, inline_text, load_narrative
 from .outline import Indicator, Outline, load_outline
-from .problems import ContentError, Problem, Problems
-from .sources import Fields, load_yaml, read_text
+from .problems import ContentError, Problem, Problems, excerpt
+from .sources import Fields, Project
 
 FIXED_COLUMNS = ("iso2", "country", "continent", "region")
 
@@ -66,6 +68,7 @@ class Embargo:
 
 @dataclass(eq=False)
 class Edition:
+    project: Project
     dir: Path
     file: Path
     title: str
@@ -95,8 +98,8 @@ class Facts:
 class Profile:
     dir: Path
     file: Path
-    iso2: str
-    iso2_line: int
+    iso2: str | None    # None: no code given, and the folder is named after no country
+    iso2_line: int | None
     facts: Facts | None
     funding_note: Paragraph | None
     narrative: Narrative | None
@@ -112,7 +115,7 @@ class Publication:
 
     @property
     def slug(self) -> str:
-        return f"{self.edition.slug}-{_slugify(self.country.name)}"
+        return f"{self.edition.slug}-{slugify(self.country.name)}"
 
     @property
     def title(self) -> str:
@@ -126,19 +129,19 @@ class Publication:
         return self.edition.embargo
 
 
-def _slugify(text: str) -> str:
-    import unicodedata
+def slugify(text: str) -> str:
+    """A name as it appears in file names: lower-case ASCII words joined by hyphens."""
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     return "-".join("".join(c if c.isalnum() else " " for c in ascii_text.lower()).split())
 
 
 # -- loading --------------------------------------------------------------------------------
 
-def load_edition(edition_dir: Path) -> Edition:
+def load_edition(project: Project, edition_dir: Path) -> Edition:
     edition_dir = Path(edition_dir)
     path = edition_dir / "edition.yaml"
     problems = Problems()
-    fields = Fields(load_yaml(path), problems, path, what="edition.yaml",
+    fields = Fields(project.load_yaml(path), problems, path, what="edition.yaml",
                     required={"title": str, "year": int, "publisher": str, "language": str,
                               "dataset": str, "previous": dict, "score_bands": list},
                     optional={"embargo": EMBARGO_KINDS})
@@ -146,11 +149,13 @@ def load_edition(edition_dir: Path) -> Edition:
                       required={"year": int, "dataset": str})
     embargo = _embargo(fields, problems)
     problems.raise_if_any()
-    outline = load_outline(edition_dir / "outline.yaml")
-    dataset = load_dataset(edition_dir / fields.get("dataset"), fields.get("year"), outline)
-    earlier = load_dataset(edition_dir / previous.get("dataset"), previous.get("year"), outline)
+    outline = load_outline(project, edition_dir / "outline.yaml")
+    dataset = load_dataset(project, edition_dir / fields.get("dataset"), fields.get("year"),
+                           outline, named_at=(path, fields.line("dataset")))
+    earlier = load_dataset(project, edition_dir / previous.get("dataset"), previous.get("year"),
+                           outline, named_at=(path, previous.line("dataset")))
     bands = _score_bands(fields.get("score_bands"), outline, path, fields.line("score_bands"))
-    return Edition(edition_dir, path, fields.get("title"), fields.get("year"),
+    return Edition(project, edition_dir, path, fields.get("title"), fields.get("year"),
                    fields.get("publisher"), fields.get("language"), outline, dataset, earlier,
                    bands, embargo)
 
@@ -197,15 +202,18 @@ def _score_bands(nodes: list, outline: Outline, path: Path, line: int) -> list[S
     return bands
 
 
-def load_dataset(path: Path, year: int, outline: Outline) -> Dataset:
-    text = read_text(path, limit=16 * 1024 * 1024)
+def load_dataset(project: Project, path: Path, year: int, outline: Outline, *,
+                 named_at: tuple[Path, int | None] | None = None) -> Dataset:
+    """A dataset named by a YAML key (`named_at`: its file and line), which must lie in the
+    project."""
+    text = project.read_text(path, limit=16 * 1024 * 1024, named_at=named_at)
     problems = Problems()
     rows = csv.reader(io.StringIO(text, newline=""))
     header = next(rows, [])
     expected = [*FIXED_COLUMNS, *(indicator.column for indicator in outline.indicators)]
     if header != expected:
-        missing = [c for c in expected if c not in header]
-        extra = [c for c in header if c not in expected]
+        missing = [excerpt(c) for c in expected if c not in header][:5]
+        extra = [excerpt(c) for c in header if c not in expected][:5]
         detail = "; ".join(filter(None, [
             missing and f"missing {', '.join(missing)}",
             extra and f"unexpected {', '.join(extra)}",
@@ -225,7 +233,7 @@ def load_dataset(path: Path, year: int, outline: Outline) -> Dataset:
         for indicator, cell in zip(outline.indicators, cells):
             scores[indicator.key] = _score(cell, indicator, path, line, problems)
         if iso2 in countries:
-            problems.add("L010", f"country {iso2} appears twice (first on line "
+            problems.add("L010", f"country {excerpt(iso2)} appears twice (first on line "
                                  f"{countries[iso2].line})", path, line)
         countries[iso2] = Country(iso2, name, continent, region, scores, line)
     problems.raise_if_any()
@@ -238,7 +246,7 @@ def _score(cell: str, indicator: Indicator, path, line, problems) -> Decimal | N
     try:
         value = Decimal(cell)
     except InvalidOperation:
-        problems.add("V017", f"{indicator.title}: '{cell}' is not a number", path, line)
+        problems.add("V017", f"{indicator.title}: '{excerpt(cell)}' is not a number", path, line)
         return None
     return value if value.is_finite() else None
 
@@ -255,9 +263,10 @@ def load_profile(profile_dir: Path, edition: Edition) -> tuple[Profile | None, P
     path = profile_dir / "profile.yaml"
     problems = Problems()
     fields = None
-    if path.exists():
+    project = edition.project
+    if project.exists(path):
         try:
-            node = load_yaml(path)
+            node = project.load_yaml(path)
         except ContentError as error:
             problems.extend(error.problems)
         else:
@@ -275,30 +284,37 @@ def load_profile(profile_dir: Path, edition: Edition) -> tuple[Profile | None, P
         if len(facts_fields.values) == 4:
             facts = Facts(**facts_fields.values)
     if fields is not None and "funding_note" in fields.values:
-        note = inline_text(fields.get("funding_note"), path, fields.line("funding_note"),
-                           profile_dir, problems)
+        note = inline_text(project, fields.get("funding_note"), path,
+                           fields.line("funding_note"), profile_dir, problems)
     if fields is not None:
         embargo = _embargo(fields, problems)
     narrative_path = profile_dir / "narrative.md"
-    if narrative_path.exists():
+    if project.exists(narrative_path):
         try:
-            narrative = load_narrative(narrative_path, edition.outline)
+            narrative = load_narrative(project, narrative_path, edition.outline)
         except ContentError as error:
             problems.extend(error.problems)
     iso2, line = _profile_country(profile_dir, fields, edition)
-    if fields is None and path.exists():
+    if fields is None and project.exists(path):
         return None, problems
-    source = path if path.exists() else narrative_path
+    source = path if project.exists(path) else narrative_path
     return Profile(profile_dir, source, iso2, line, facts, note, narrative, embargo), problems
 
 
 def _profile_country(profile_dir: Path, fields: Fields | None,
-                     edition: Edition) -> tuple[str, int | None]:
+                     edition: Edition) -> tuple[str | None, int | None]:
     """The profile's country code: as profile.yaml gives it, else by the folder's name."""
     if fields is not None and "country" in fields.values:
         return fields.get("country"), fields.line("country")
-    by_slug = {_slugify(country.name): iso2 for iso2, country in edition.dataset.countries.items()}
-    return by_slug.get(profile_dir.name, f"folder '{profile_dir.name}'"), None
+    return country_named(edition, profile_dir.name), None
+
+
+def country_named(edition: Edition, folder_name: str) -> str | None:
+    """The code of the country whose name, as file names write it, a folder bears."""
+    for iso2, country in edition.dataset.countries.items():
+        if slugify(country.name) == folder_name:
+            return iso2
+    return None
 
 
 # -- the project ----------------------------------------------------------------------------
@@ -308,7 +324,8 @@ def find_editions(content_dir: Path) -> list[Path]:
 
 
 def find_profiles(edition_dir: Path) -> list[Path]:
-    """Profile folders: those holding profile.yaml or narrative.md."""
+    """Profile folders: those holding profile.yaml or narrative.md, whatever they are (a
+    pipe or a link that leads outside is refused when read, never skipped in silence)."""
     folder = Path(edition_dir) / "profiles"
     return sorted(p for p in folder.glob("*") if p.is_dir() and (
-        (p / "profile.yaml").is_file() or (p / "narrative.md").is_file()))
+        os.path.lexists(p / "profile.yaml") or os.path.lexists(p / "narrative.md")))

@@ -14,8 +14,8 @@ from urllib.parse import unquote, urlsplit
 from markdown_it import MarkdownIt
 
 from .outline import Heading, Indicator, Outline
-from .problems import Problems
-from .sources import read_text
+from .problems import ContentError, Problems, excerpt
+from .sources import Project
 
 LINK_SCHEMES = ("http", "https", "mailto")
 IMAGE_TYPES = (".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp")
@@ -66,7 +66,7 @@ def markdown_parser() -> MarkdownIt:
     return md
 
 
-def _paragraph(md: MarkdownIt, inline, file: Path, line: int, folder: Path,
+def _paragraph(project: Project, md: MarkdownIt, inline, file: Path, line: int, folder: Path,
                problems: Problems) -> Paragraph:
     """One paragraph's inline Markdown, its links and images checked, rendered to HTML."""
     images = []
@@ -74,10 +74,11 @@ def _paragraph(md: MarkdownIt, inline, file: Path, line: int, folder: Path,
         if token.type == "link_open":
             href = token.attrGet("href") or ""
             if not _allowed_link(href):
-                problems.add("V018", f"link to '{href}' is not allowed", file, line)
+                problems.add("V018", f"link to '{excerpt(href)}' is not allowed", file, line)
                 token.attrSet("href", "#")
         elif token.type == "image":
-            image = _allowed_image(token.attrGet("src") or "", folder, file, line, problems)
+            image = _allowed_image(project, token.attrGet("src") or "", folder, file, line,
+                                   problems)
             if image is None:
                 token.attrSet("src", "")
             else:
@@ -101,27 +102,30 @@ def _allowed_link(href: str) -> bool:
                                                      or bool(parts.netloc))
 
 
-def _allowed_image(src: str, folder: Path, file: Path, line: int,
+def _allowed_image(project: Project, src: str, folder: Path, file: Path, line: int,
                    problems: Problems) -> Path | None:
+    shown = excerpt(src)
     parts = urlsplit(src)
     if parts.scheme or parts.netloc or src.startswith("/"):
-        problems.add("V019", f"image '{src}' is not a file of the publication's folder",
+        problems.add("V019", f"image '{shown}' is not a file of the publication's folder",
                      file, line)
         return None
-    path = (folder / unquote(parts.path)).resolve()
-    if not path.is_relative_to(Path(folder).resolve()):
-        problems.add("V019", f"image '{src}' is outside the publication's folder", file, line)
+    try:
+        path = project.confine(folder / unquote(parts.path), within=(folder,))
+    except ContentError:
+        problems.add("V019", f"image '{shown}' is outside the publication's folder", file, line)
         return None
     if path.suffix.lower() not in IMAGE_TYPES:
-        problems.add("V019", f"image '{src}' is not one of {', '.join(IMAGE_TYPES)}", file, line)
+        problems.add("V019", f"image '{shown}' is not one of {', '.join(IMAGE_TYPES)}", file,
+                     line)
         return None
     if not path.is_file():
-        problems.add("V019", f"image '{src}' does not exist", file, line)
+        problems.add("V019", f"image '{shown}' does not exist", file, line)
         return None
     return path
 
 
-def inline_text(source: str, file: Path, line: int, folder: Path,
+def inline_text(project: Project, source: str, file: Path, line: int, folder: Path,
                 problems: Problems) -> Paragraph:
     """A short text written in YAML (such as a funding note), as one paragraph."""
     md = markdown_parser()
@@ -132,7 +136,7 @@ def inline_text(source: str, file: Path, line: int, folder: Path,
         problems.add("V016", "write one plain paragraph here", file, line)
     if not inline:
         return Paragraph("", "", line)
-    return _paragraph(md, inline[0], file, line, folder, problems)
+    return _paragraph(project, md, inline[0], file, line, folder, problems)
 
 
 def _refuse_raw_html(source: str, path: Path, problems: Problems) -> None:
@@ -158,10 +162,10 @@ def _plain(inline_tokens) -> str:
     return " ".join("".join(words).split())
 
 
-def load_narrative(path: Path, outline: Outline) -> Narrative:
+def load_narrative(project: Project, path: Path, outline: Outline) -> Narrative:
     """Parse narrative.md: '## section', '### indicator[; indicator]', then paragraphs."""
     md = markdown_parser()
-    source = read_text(path)
+    source = project.read_text(path)
     tokens = md.parse(source)
     problems = Problems()
     _refuse_raw_html(source, path, problems)
@@ -184,7 +188,8 @@ def load_narrative(path: Path, outline: Outline) -> Narrative:
             index += 3
             continue
         if token.type == "paragraph_open":
-            paragraph = _paragraph(md, tokens[index + 1], path, line, path.parent, problems)
+            paragraph = _paragraph(project, md, tokens[index + 1], path, line, path.parent,
+                                   problems)
             if passage is None:
                 problems.add("V014", "this paragraph has no '### indicator' heading above it",
                              path, line)
@@ -212,7 +217,7 @@ def load_narrative(path: Path, outline: Outline) -> Narrative:
 def _section(name, line, outline, narrative, path, problems) -> SectionText | None:
     heading = outline.find_section(name)
     if heading is None:
-        problems.add("V004", f"'{name}' is not a section of the outline", path, line,
+        problems.add("V004", f"'{excerpt(name)}' is not a section of the outline", path, line,
                      hint=_choices(outline.leaf_sections))
         return None
     section = SectionText(heading, [], line)
@@ -229,7 +234,7 @@ def _passage(name, line, outline, section, path, problems) -> Passage | None:
     for part in filter(None, (p.strip() for p in name.split(";"))):
         indicator = outline.find_indicator(part)
         if indicator is None:
-            problems.add("V005", f"'{part}' is not an indicator of the outline", path, line,
+            problems.add("V005", f"'{excerpt(part)}' is not an indicator of the outline", path, line,
                          hint=_choices(section.section.indicators))
         elif indicator.section is not section.section:
             problems.add("V006", f"'{indicator.title}' belongs under "

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Iterator
 
 from .problems import Problems
-from .sources import Fields, load_yaml
+from .sources import Fields, Project
 
 AVERAGES = ("indicators", "sections")
 
@@ -84,9 +84,9 @@ def _find(items, name: str):
     return None
 
 
-def load_outline(path: Path) -> Outline:
+def load_outline(project: Project, path: Path) -> Outline:
     problems = Problems()
-    root = Fields(load_yaml(path), problems, path, required={"sections": list}, what="the outline")
+    root = Fields(project.load_yaml(path), problems, path, required={"sections": list}, what="the outline")
     pillars = [_heading(node, 1, None, problems, path) for node in root.get("sections", [])]
     outline = Outline(path, [p for p in pillars if p is not None])
     _check_keys_unique(outline, problems)

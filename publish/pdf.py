@@ -16,6 +16,7 @@ from weasyprint.text.fonts import FontConfiguration
 
 from .fetch import ProjectFetcher, RefusedURL
 from .problems import ContentError, Problem
+from .sources import Project
 
 PDF_OPTIONS = {"pdf_variant": "pdf/ua-1", "optimize_images": True}
 
@@ -85,15 +86,15 @@ def _stamp(document, mark: str, base_url: str, fetcher, fonts) -> None:
         page._page_box.children = [*page._page_box.children, *layouts[size]]
 
 
-def render_pdf(html: str, project_root: Path, identifier: bytes, *, strict: bool,
+def render_pdf(html: str, project: Project, identifier: bytes, *, strict: bool,
                source: Path | None = None, mark: str | None = None) -> bytes:
     """The PDF of a print document, or a ContentError listing what the renderer reported.
 
     With a `mark`, every page carries it, laid out apart from the document (:func:`_stamp`).
     """
-    fetcher = ProjectFetcher(project_root)
+    fetcher = ProjectFetcher(project)
     fonts = FontConfiguration()
-    base_url = f"{Path(project_root).resolve().as_uri()}/"
+    base_url = f"{project.root.as_uri()}/"
     with renderer_messages() as messages:
         try:
             document = weasyprint.HTML(string=html, base_url=base_url,

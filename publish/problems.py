@@ -8,6 +8,7 @@ Codes are stable: a code once published keeps its meaning, and a retired code is
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +28,11 @@ CODES: dict[str, tuple[str, str]] = {
     "L011": ("invalid embargo instant",
              "write a quoted ISO 8601 date-time with an explicit UTC offset, "
              "such as \"2025-06-02T09:00:00+02:00\""),
+    "L012": ("file outside the project",
+             "keep every file the project uses inside its folder; a symbolic link must point "
+             "inside it too"),
+    "L013": ("not a regular file",
+             "replace it with a plain file (not a pipe, device, folder or symbolic link loop)"),
     # O: the outline
     "O001": ("malformed outline", "give every heading a key, a title and either sections or indicators"),
     "O002": ("duplicate key in the outline", "give every heading and indicator its own key"),
@@ -54,13 +60,47 @@ CODES: dict[str, tuple[str, str]] = {
     "V020": ("stylesheet reference not allowed",
              "refer only to data: URLs and files under content/, styles/ or fonts/"),
     "V021": ("two profiles for one country", "keep one profile folder for each country"),
+    "V022": ("folder name contradicts the country code",
+             "name the profile's folder after its country, as its outputs are named, or "
+             "correct the code"),
+    "V023": ("two publications would write the same files",
+             "give each country of the dataset a name of its own; names are compared as they "
+             "appear in file names (lower case, accents and punctuation dropped)"),
     # R: rendering
     "R001": ("the renderer reported a problem", "correct the template, stylesheet or content it names"),
     "R002": ("output failed its check", "see the message; this is a bug in publish or its templates"),
     "R003": ("rendering exceeded its limits",
              "look for what makes the document huge or slow: an image, an SVG, a stylesheet; "
              "or raise the limit with --time-limit or --memory-limit"),
+    # D: putting outputs in place
+    "D001": ("the output folder is not publish's",
+             "name an empty folder, or one that publish made (it holds manifest.json)"),
+    "D002": ("uncommitted changes", "commit the changes, or pass --allow-dirty to release them "
+                                    "anyway (the manifest will say so)"),
+    "D003": ("cannot write the outputs",
+             "make room or give write access where the message says, then run again"),
 }
+
+# Longest message a problem prints: whatever it quotes, a log stays readable and bounded.
+MAX_MESSAGE = 400
+# Characters that would act on a terminal or reorder text instead of showing: C0 and C1
+# controls (escapes), bidirectional overrides and isolates, and other invisible formatting.
+_INVISIBLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]")
+
+
+def visible(text: str) -> str:
+    """Text with every control, escape and bidi character shown as an escape (\\x1b, \\u202e)."""
+    def escape(match: re.Match) -> str:
+        char = match.group()
+        code = ord(char)
+        return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+    return _INVISIBLE.sub(escape, str(text))
+
+
+def excerpt(text: str, limit: int = 40) -> str:
+    """A short, visible quotation of what an author wrote, for a message."""
+    text = visible(text)
+    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
 
 
 @dataclass(frozen=True)
@@ -75,6 +115,12 @@ class Problem:
     def __post_init__(self):
         if self.code not in CODES:
             raise ValueError(f"unregistered problem code {self.code}")
+        # Messages may quote content; whatever a stage quoted, what is printed is bounded
+        # and cannot act on the terminal.
+        message = visible(self.message)
+        if len(message) > MAX_MESSAGE:
+            message = message[: MAX_MESSAGE - 1] + "\u2026"
+        object.__setattr__(self, "message", message)
 
     @property
     def title(self) -> str:
@@ -89,7 +135,7 @@ class Problem:
                 path = self.file.resolve().relative_to(root.resolve())
             except ValueError:
                 pass
-        where = str(path)
+        where = visible(path)
         if self.line is not None:
             where += f":{self.line}"
             if self.column is not None:

@@ -1,9 +1,11 @@
 """Releasing: outputs are staged, verified, then put in place with SHA256SUMS and manifest.json.
 
-A run works in a staging folder beside dist/, starting from hard links to what dist/ already
-holds. Only when every output is written and verified is the staging folder exchanged with
-dist/ in one step (renameat2 RENAME_EXCHANGE where the system has it). A failure, or a kill,
-at any point before leaves dist/ exactly as it was.
+A run works in a staging folder beside dist/ that holds exactly the outputs of the run:
+hard links to dist/'s files that are still right, new files for the rest. Only when every
+output is written and verified is the staging folder exchanged with dist/ in one step
+(renameat2 RENAME_EXCHANGE where the system has it). A failure, or a kill, at any point before
+leaves dist/ exactly as it was; afterwards, dist/ holds what its manifest lists and nothing
+else.
 """
 from __future__ import annotations
 
@@ -19,11 +21,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import __version__
+from .lock import exclusive
 from .problems import Problems
 
 SUMS, MANIFEST = "SHA256SUMS", "manifest.json"
 STAGING_PREFIX = ".staging-"
-DRAFT_MARKER = "-draft."
 
 
 @dataclass
@@ -37,39 +39,52 @@ class Entry:
 
 @dataclass
 class Stage:
-    """A staging folder being filled: outputs and their manifest entries."""
+    """A staging folder being filled: exactly the outputs of this run, and their manifest."""
     root: Path
     dist: Path
     source_commit: str | None = None
+    dirty: bool | None = None
     entries: dict[str, dict] = field(default_factory=dict)
+    kept: int = 0  # files taken as they were from dist/
 
     def write(self, entry: Entry, data: bytes) -> Path:
-        target = self.root / entry.path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if target.exists():
-            target.unlink()  # a hard link to dist/'s copy: never write through it
-        target.write_bytes(data)
+        target = self._target(entry)
+        with open(target, "xb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
         self.entries[entry.path] = {**entry.__dict__, "bytes": len(data),
                                     "sha256": hashlib.sha256(data).hexdigest()}
         return target
 
-    def discard_drafts(self) -> None:
-        """A release's dist/ holds no review copy that could be mistaken for a public file."""
-        for path, entry in list(self.entries.items()):
-            if entry.get("draft") or DRAFT_MARKER in Path(path).name:
-                (self.root / path).unlink(missing_ok=True)
-                del self.entries[path]
+    def keep(self, entry: Entry, sha256: str) -> bool:
+        """Take dist/'s copy of an output (a hard link, no copy) if it still holds exactly
+        `sha256`; False if it does not, and the output must be written."""
+        source = self.dist / entry.path
+        try:
+            data = source.read_bytes()
+        except OSError:
+            return False
+        if hashlib.sha256(data).hexdigest() != sha256:
+            return False
+        target = self._target(entry)
+        try:
+            os.link(source, target)
+        except OSError:
+            target.write_bytes(data)
+        self.entries[entry.path] = {**entry.__dict__, "bytes": len(data), "sha256": sha256}
+        self.kept += 1
+        return True
 
-    def clear(self) -> None:
-        """Start from nothing rather than from what dist/ held."""
-        for path in self.entries:
-            (self.root / path).unlink(missing_ok=True)
-        self.entries = {}
+    def _target(self, entry: Entry) -> Path:
+        target = self.root / entry.path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        return target
 
 
 def previous_hashes(dist: Path) -> dict[str, str]:
     """What dist/ holds, by its manifest: path -> sha256, for files that are still there
-    with their recorded size."""
+    with their recorded size (their bytes are checked again before they are kept)."""
     hashes = {}
     for path, entry in _previous_entries(Path(dist)).items():
         try:
@@ -84,64 +99,58 @@ def _previous_entries(dist: Path) -> dict[str, dict]:
     try:
         manifest = json.loads((dist / MANIFEST).read_text(encoding="utf-8"))
         return {entry["path"]: entry for entry in manifest.get("files", [])}
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return {}
 
 
-def _entries_of(root: Path, previous: dict[str, dict]) -> dict[str, dict]:
-    """Manifest entries for the files carried over: as the manifest had them where the size
-    still matches (as for deciding what is unchanged: an edition's files are not read again on
-    every build), else as files publish did not make, so that SHA256SUMS covers all of dist/."""
-    entries = {}
-    for path in sorted(p for p in root.rglob("*") if p.is_file()):
-        relative = path.relative_to(root).as_posix()
-        entry = previous.get(relative)
-        if entry is None or entry.get("bytes") != path.stat().st_size:
-            data = path.read_bytes()
-            entry = {"path": relative, "publication": None, "kind": "other", "draft": None,
-                     "embargo": None, "bytes": len(data),
-                     "sha256": hashlib.sha256(data).hexdigest()}
-        entries[relative] = entry
-    return entries
-
-
-def _link_tree(source: Path, target: Path) -> None:
-    """Hard links to every file of dist/ (copies where links cannot be made)."""
-    for path in sorted(source.rglob("*")):
-        relative = path.relative_to(source)
-        if path.is_dir() or relative.parts[0] in (SUMS, MANIFEST):
-            continue
-        (target / relative).parent.mkdir(parents=True, exist_ok=True)
-        try:
-            os.link(path, target / relative)
-        except OSError:
-            shutil.copy2(path, target / relative)
+def foreign_files(dist: Path) -> bool:
+    """Whether dist/ exists and holds anything without a manifest of publish's: a folder
+    publish did not make, which a run must not replace."""
+    dist = Path(dist)
+    if not dist.exists():
+        return False
+    if not dist.is_dir():
+        return True
+    return (not (dist / MANIFEST).is_file()) and any(dist.iterdir())
 
 
 def remove_stale_stages(dist: Path) -> None:
-    """Staging folders left by runs that were killed."""
+    """Staging folders left by runs that were killed (the project lock says none is running)."""
     for stale in dist.parent.glob(f".{dist.name}{STAGING_PREFIX}*"):
         shutil.rmtree(stale, ignore_errors=True)
 
 
 @contextmanager
-def staged(dist: Path, source_commit: str | None = None):
-    """A Stage to fill; exchanged with dist/ when the block ends without an exception."""
+def staged(dist: Path, source_commit: str | None = None, dirty: bool | None = None):
+    """An empty Stage to fill; when the block ends without an exception, its SHA256SUMS and
+    manifest are written and it takes dist/'s place, unless it holds exactly what dist/ holds."""
     dist = Path(dist).absolute()
     dist.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_stages(dist)
     root = dist.parent / f".{dist.name}{STAGING_PREFIX}{os.getpid()}"
     root.mkdir()
     try:
-        stage = Stage(root, dist, source_commit)
-        if dist.is_dir():
-            _link_tree(dist, root)
-            stage.entries = _entries_of(root, _previous_entries(dist))
+        stage = Stage(root, dist, source_commit, dirty)
         yield stage
         _write_sums_and_manifest(stage)
-        _exchange(root, dist)
+        if not _same_as_dist(stage):
+            _exchange(root, dist)
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+def _same_as_dist(stage: Stage) -> bool:
+    """Whether dist/ already holds exactly the staged files: then it is left untouched."""
+    if stage.kept != len(stage.entries):
+        return False
+    try:
+        present = {p.relative_to(stage.dist).as_posix() for p in stage.dist.rglob("*")
+                   if not p.is_dir()}
+        return present == {*stage.entries, SUMS, MANIFEST} and all(
+            (stage.dist / name).read_bytes() == (stage.root / name).read_bytes()
+            for name in (SUMS, MANIFEST))
+    except OSError:
+        return False
 
 
 def _write_sums_and_manifest(stage: Stage) -> None:
@@ -149,22 +158,31 @@ def _write_sums_and_manifest(stage: Stage) -> None:
     sums = "".join(f"{entry['sha256']}  {entry['path']}\n" for entry in files)
     (stage.root / SUMS).write_text(sums, encoding="utf-8")
     manifest = {"tool": "publish", "version": __version__,
-                "source_commit": stage.source_commit, "files": files}
+                "source_commit": stage.source_commit, "dirty": stage.dirty, "files": files}
     (stage.root / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n",
                                        encoding="utf-8")
 
 
-def source_commit(folder: Path) -> str | None:
-    """The commit the content was built from: CI's variable, else git, else unknown."""
-    for variable in ("PUBLISH_SOURCE_COMMIT", "GITHUB_SHA", "CI_COMMIT_SHA"):
-        if os.environ.get(variable):
-            return os.environ[variable]
+def source_state(folder: Path) -> tuple[str | None, bool | None]:
+    """The commit the content is built from (CI's variable, else git's HEAD) and whether the
+    working tree differs from it (uncommitted or untracked files); None where unknown."""
+    commit = next((os.environ[variable] for variable in
+                   ("PUBLISH_SOURCE_COMMIT", "GITHUB_SHA", "CI_COMMIT_SHA")
+                   if os.environ.get(variable)), None)
+    head = _git(folder, "rev-parse", "HEAD")
+    if head is None:
+        return commit, None
+    status = _git(folder, "status", "--porcelain", "--untracked-files=normal")
+    return commit or head.strip(), None if status is None else bool(status.strip())
+
+
+def _git(folder: Path, *arguments: str) -> str | None:
     try:
-        result = subprocess.run(["git", "-C", str(folder), "rev-parse", "HEAD"],
-                                capture_output=True, text=True, timeout=10)
+        result = subprocess.run(["git", "-C", str(folder), *arguments], capture_output=True,
+                                text=True, timeout=30)
     except (OSError, subprocess.SubprocessError):
         return None
-    return result.stdout.strip() or None if result.returncode == 0 else None
+    return result.stdout if result.returncode == 0 else None
 
 
 def merge(target: Path, shards: list[Path]) -> list[str]:
@@ -172,7 +190,7 @@ def merge(target: Path, shards: list[Path]) -> list[str]:
 
     Every file is checked against its shard's manifest; two shards may not disagree on a file.
     """
-    problems, files, commits = Problems(), {}, set()
+    problems, files, commits, dirty = Problems(), {}, set(), set()
     for shard in shards:
         manifest_path = Path(shard) / MANIFEST
         try:
@@ -181,6 +199,7 @@ def merge(target: Path, shards: list[Path]) -> list[str]:
             problems.add("R002", f"cannot read the shard's manifest: {error}", manifest_path)
             continue
         commits.add(manifest.get("source_commit"))
+        dirty.add(manifest.get("dirty"))
         for entry in manifest.get("files", []):
             data = (Path(shard) / entry["path"]).read_bytes()
             if hashlib.sha256(data).hexdigest() != entry["sha256"]:
@@ -192,9 +211,14 @@ def merge(target: Path, shards: list[Path]) -> list[str]:
     if len(commits) > 1:
         problems.add("R002", "the shards were built from different commits: "
                              + ", ".join(sorted(map(str, commits))), None)
+    if foreign_files(Path(target)):
+        problems.add("D001", "it holds files but no manifest.json: publish would replace what "
+                             "it did not make", target)
     problems.raise_if_any()
-    with staged(Path(target), commits.pop() if commits else None) as stage:
-        stage.clear()
+    # Dirty if any shard was; unknown if any shard could not tell.
+    state = True if True in dirty else None if None in dirty else False
+    with exclusive([Path(target).absolute().parent]), \
+            staged(Path(target), commits.pop() if commits else None, state) as stage:
         for path, (entry, data) in sorted(files.items()):
             stage.write(Entry(path, entry["publication"], entry["kind"], entry["draft"],
                               entry["embargo"]), data)

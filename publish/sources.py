@@ -1,4 +1,9 @@
-"""Reading the author's files: UTF-8 text and YAML that remembers where each value came from.
+"""Reading the author's files, confined to the project: UTF-8 text and YAML that remembers
+where each value came from.
+
+Every file publish reads from a project goes through :meth:`Project.confine`: after symbolic
+links and '..' are resolved it must lie inside the project (or the narrower folder a caller
+names), and be a regular file; otherwise a coded problem, and the file is never opened.
 
 YAML is loaded safely, refusing duplicate keys and anchors/aliases (a "billion laughs" needs
 them) and files over a size limit. Mappings come back as :class:`Node` objects that keep the
@@ -6,15 +11,21 @@ line of every key, so later stages can point an author at the exact line of a pr
 """
 from __future__ import annotations
 
+import errno
+import os
+import stat
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from .problems import ContentError, Problem, Problems
+from .problems import ContentError, Problem, Problems, excerpt
 
 MAX_SOURCE_BYTES = 2 * 1024 * 1024
-# The project's folders a build may read; nothing else, and never the network.
+# Fonts and images are read whole; none a publication needs is this large.
+MAX_ASSET_BYTES = 64 * 1024 * 1024
+# The project's folders a build's renderer may read; nothing else, and never the network.
 ALLOWED_FOLDERS = ("content", "styles", "fonts")
 
 
@@ -51,10 +62,11 @@ class _Loader(yaml.SafeLoader):
                 raise _Refused("L008", "merge keys (<<) are not allowed", key_node.start_mark)
             key = self.construct_object(key_node, deep=True)
             if not isinstance(key, str):
-                raise _Refused("L006", f"keys must be text, not {key!r}", key_node.start_mark)
+                raise _Refused("L006", f"keys must be text, not {excerpt(repr(key))}",
+                               key_node.start_mark)
             if key in mapping:
                 first = mapping.key_lines[key]
-                raise _Refused("L007", f"key '{key}' appears again (first on line {first})",
+                raise _Refused("L007", f"key '{excerpt(key)}' appears again (first on line {first})",
                                key_node.start_mark)
             mapping[key] = self.construct_object(value_node, deep=True)
             mapping.key_lines[key] = key_node.start_mark.line + 1
@@ -70,28 +82,104 @@ class _Refused(Exception):
         self.code, self.message, self.mark = code, message, mark
 
 
-def read_text(path: Path, limit: int = MAX_SOURCE_BYTES) -> str:
-    """The text of an author's file, or a ContentError saying why it cannot be read."""
-    path = Path(path)
-    if not path.is_file():
-        raise ContentError([Problem("L001", f"{path.name} not found", path)])
-    size = path.stat().st_size
-    if size > limit:
-        raise ContentError([Problem("L009", f"{size:,} bytes, over the limit of {limit:,}", path)])
-    data = path.read_bytes()
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        line = data[: error.start].count(b"\n") + 1
-        raise ContentError([Problem("L003", f"byte {data[error.start]:#04x} is not UTF-8",
-                                    path, line)]) from None
-    return text.removeprefix("\ufeff")
+@dataclass(frozen=True)
+class Project:
+    """The project folder. What publish reads of it is read through here, and only here."""
+    root: Path
+
+    @classmethod
+    def at(cls, folder: Path) -> "Project":
+        return cls(Path(folder).resolve())
+
+    def confine(self, path: Path, within: tuple[Path, ...] = (), *,
+                named_at: tuple[Path, int | None] | None = None) -> Path:
+        """`path` with links and '..' resolved, if it lies inside the project (or inside one
+        of `within`, folders of the project); else a ContentError (L012). Where a YAML key
+        named the path, `named_at` (file, line) is where the problem points."""
+        path = Path(path)
+        resolved = Path(os.path.realpath(path if path.is_absolute() else self.root / path))
+        folders = [Path(os.path.realpath(folder)) for folder in within] or [self.root]
+        if not any(resolved.is_relative_to(folder) for folder in folders):
+            where = ", ".join(self.relative(folder) + "/" for folder in folders)
+            file, line = named_at or (path, None)
+            shown = excerpt(str(path) if named_at else path.name)
+            raise ContentError([Problem("L012", f"'{shown}' leads outside {where}",
+                                        file, line)])
+        return resolved
+
+    def relative(self, path: Path) -> str:
+        try:
+            return Path(path).relative_to(self.root).as_posix() or "."
+        except ValueError:
+            return "the project"
+
+    def read_bytes(self, path: Path, limit: int = MAX_SOURCE_BYTES,
+                   within: tuple[Path, ...] = (), *,
+                   named_at: tuple[Path, int | None] | None = None) -> bytes:
+        """The bytes of a regular file inside the project, at most `limit` of them."""
+        path = Path(path)
+        resolved = self.confine(path, within, named_at=named_at)
+        where = named_at or (path, None)
+        try:
+            # O_NONBLOCK: opening a FIFO must not wait for a writer; O_NOFOLLOW: a link put
+            # in place after the check is refused, not followed.
+            descriptor = os.open(resolved, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK
+                                 | os.O_CLOEXEC)
+        except FileNotFoundError:
+            raise ContentError([Problem("L001", f"{excerpt(path.name)} not found", *where)]) \
+                from None
+        except OSError as error:
+            reason = "is a symbolic link loop" if error.errno == errno.ELOOP else \
+                f"cannot be read ({error.strerror})"
+            raise ContentError([Problem("L013", f"{excerpt(path.name)} {reason}", *where)]) \
+                from None
+        with os.fdopen(descriptor, "rb") as stream:
+            status = os.fstat(stream.fileno())
+            if not stat.S_ISREG(status.st_mode):
+                kind = "a folder" if stat.S_ISDIR(status.st_mode) else "not a regular file"
+                raise ContentError([Problem("L013", f"{excerpt(path.name)} is {kind}", *where)])
+            if status.st_size > limit:
+                raise ContentError([Problem("L009", f"{status.st_size:,} bytes, over the limit "
+                                                    f"of {limit:,}", path)])
+            data = stream.read(limit + 1)
+        if len(data) > limit:  # grew while being read
+            raise ContentError([Problem("L009", f"over the limit of {limit:,} bytes", path)])
+        return data
+
+    def read_text(self, path: Path, limit: int = MAX_SOURCE_BYTES, *,
+                  named_at: tuple[Path, int | None] | None = None) -> str:
+        """The UTF-8 text of an author's file, or a ContentError saying why it cannot be read."""
+        data = self.read_bytes(path, limit, named_at=named_at)
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as error:
+            line = data[: error.start].count(b"\n") + 1
+            raise ContentError([Problem("L003", f"byte {data[error.start]:#04x} is not UTF-8",
+                                        path, line)]) from None
+        return text.removeprefix("\ufeff")
+
+    def exists(self, path: Path) -> bool:
+        """Whether something is at `path`, a dangling or looping link included: what is there
+        is then read, and refused if it must be."""
+        return os.path.lexists(path)
+
+    def files_under(self, folder: Path) -> list[Path]:
+        """The regular files under a folder of the project, for hashing: links are not
+        followed, so nothing outside is hashed (a link that leads outside, or anything that
+        is not a regular file, is refused when it is read)."""
+        found = []
+        for directory, folders, files in os.walk(folder):
+            folders[:] = sorted(f for f in folders if f != "__pycache__")
+            found.extend(Path(directory) / name for name in files)
+        return sorted(found)
+
+    def load_yaml(self, path: Path) -> Any:
+        """Safely load one YAML file; mappings become :class:`Node` objects."""
+        return parse_yaml(self.read_text(path), Path(path))
 
 
-def load_yaml(path: Path) -> Any:
-    """Safely load one YAML file; mappings become :class:`Node` objects."""
-    path = Path(path)
-    text = read_text(path)
+def parse_yaml(text: str, path: Path) -> Any:
+    """Safely parse one YAML file's text; mappings become :class:`Node` objects."""
     loader = None
     try:
         loader = _Loader(text)
@@ -137,7 +225,7 @@ class Fields:
         for key in node:
             if key not in allowed:
                 known = ", ".join(sorted(allowed))
-                problems.add("L004", f"'{key}' is not a key of {what}", node.file,
+                problems.add("L004", f"'{excerpt(key)}' is not a key of {what}", node.file,
                              node.line_of(key), hint=f"the keys of {what} are: {known}")
         for key, kind in allowed.items():
             if key not in node:

@@ -10,26 +10,25 @@ from urllib.parse import unquote, urlsplit
 
 import tinycss2
 
-from .problems import ContentError, Problems
-from .sources import ALLOWED_FOLDERS, read_text
+from .problems import ContentError, Problems, excerpt
+from .sources import ALLOWED_FOLDERS, Project
 
 
-def check_stylesheets(root: Path, stylesheets: tuple[str, ...]) -> Problems:
+def check_stylesheets(project: Project, stylesheets: tuple[str, ...]) -> Problems:
     problems = Problems()
-    root = Path(root).resolve()
-    allowed = [root / folder for folder in ALLOWED_FOLDERS]
+    allowed = tuple(project.root / folder for folder in ALLOWED_FOLDERS)
     for href in dict.fromkeys(stylesheets):
-        path = root / href
+        path = project.root / href
         try:
-            text = read_text(path)
+            text = project.read_text(path)
         except ContentError as error:  # missing, too large, not UTF-8
             problems.extend(error.problems)
             continue
         rules = tinycss2.parse_stylesheet(text, skip_comments=True, skip_whitespace=True)
         for url, line in _references(rules):
-            reason = _refused(url, path.parent, allowed)
+            reason = _refused(project, url, path.parent, allowed)
             if reason:
-                problems.add("V020", f"{url!r} {reason}", path, line)
+                problems.add("V020", f"'{excerpt(url)}' {reason}", path, line)
     return problems
 
 
@@ -57,7 +56,7 @@ def _references(nodes):
             yield from _references(node.value)
 
 
-def _refused(url: str, base: Path, allowed: list[Path]) -> str | None:
+def _refused(project: Project, url: str, base: Path, allowed: tuple[Path, ...]) -> str | None:
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     if scheme == "data":
@@ -65,8 +64,9 @@ def _refused(url: str, base: Path, allowed: list[Path]) -> str | None:
     if scheme and scheme != "file":
         return f"uses {scheme}:, and a build may not use the network"
     path = Path(unquote(parts.path))
-    resolved = (path if path.is_absolute() else base / path).resolve()
-    if not any(resolved.is_relative_to(folder) for folder in allowed):
+    try:
+        resolved = project.confine(path if path.is_absolute() else base / path, within=allowed)
+    except ContentError:
         return "is outside the project's " + ", ".join(ALLOWED_FOLDERS)
     if not resolved.is_file():
         return "does not exist"

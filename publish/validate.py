@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from .load import Dataset, Edition, Narrative, Profile
+from .load import Dataset, Edition, Narrative, Profile, slugify
 from .outline import Outline
-from .problems import Problems
+from .problems import Problems, excerpt
 
 LOWEST, HIGHEST, STEP = Decimal(1), Decimal(10), Decimal("0.5")
 
@@ -23,6 +23,64 @@ def check_edition(edition: Edition) -> Problems:
                                  f"{edition.previous.file.name}, so its changes cannot be shown",
                          edition.dataset.file, country.line)
     return problems
+
+
+def _check_folder_name(profile: Profile, edition: Edition, problems: Problems) -> None:
+    """A profile's folder bears its country's name, as its outputs do: a folder named after one
+    country holding another's code is a slip that would replace that other's profile."""
+    country = edition.dataset.countries[profile.iso2]
+    expected = slugify(country.name)
+    if profile.dir.name != expected:
+        problems.add("V022", f"the folder '{excerpt(profile.dir.name)}' holds the profile of "
+                             f"{country.name} ({profile.iso2}), whose outputs are named "
+                             f"'{expected}'", profile.file, profile.iso2_line,
+                     hint=f"rename the folder to profiles/{expected}, or correct 'country' in "
+                          f"{profile.file.name}")
+
+
+def check_owners(profiles: list[Profile]) -> dict[Profile, Problems]:
+    """One country, one profile: every profile that claims a country another one claims too
+    gets a V021 problem naming the other's file."""
+    claims: dict[str, list[Profile]] = {}
+    for profile in profiles:
+        if profile.iso2 is not None:
+            claims.setdefault(profile.iso2, []).append(profile)
+    found: dict[Profile, Problems] = {}
+    for iso2, claimants in claims.items():
+        if len(claimants) < 2:
+            continue
+        for profile in claimants:
+            others = ", ".join(_relative(other.file, profile) for other in claimants
+                               if other is not profile)
+            found.setdefault(profile, Problems()).add(
+                "V021", f"{iso2} is also the country of {others}", profile.file,
+                profile.iso2_line)
+    return found
+
+
+def _relative(file, profile: Profile) -> str:
+    """A file named from the profiles/ folder: kazakhstan/profile.yaml."""
+    return file.relative_to(profile.dir.parent).as_posix()
+
+
+def check_slugs(edition: Edition) -> dict[str, Problems]:
+    """Every country of the dataset writes files of its own: names that differ only in case,
+    accents or punctuation would write the same ones. Country code -> its problems."""
+    by_slug: dict[str, list] = {}
+    for country in edition.dataset.countries.values():
+        by_slug.setdefault(slugify(country.name), []).append(country)
+    found: dict[str, Problems] = {}
+    for slug, countries in by_slug.items():
+        if len(countries) > 1 or not slug:
+            for country in countries:
+                others = "; ".join(f"{other.name} ({other.iso2}, line {other.line})"
+                                   for other in countries if other is not country)
+                message = (f"{country.name} ({country.iso2}) and {others} would all be named "
+                           f"'{slug}'" if others else
+                           f"'{excerpt(country.name)}' ({country.iso2}) gives no file name")
+                found.setdefault(country.iso2, Problems()).add(
+                    "V023", message, edition.dataset.file, country.line)
+    return found
 
 
 def _check_scores(dataset: Dataset, outline: Outline, problems: Problems) -> None:
@@ -41,16 +99,19 @@ def _check_scores(dataset: Dataset, outline: Outline, problems: Problems) -> Non
 
 def check_profile(profile: Profile, edition: Edition) -> Problems:
     problems = Problems()
-    if profile.iso2 not in edition.dataset.countries:
-        problems.add("V012", f"{profile.iso2 if profile.iso2.startswith('folder') else repr(profile.iso2)}"
-                             f" is not a country of {edition.dataset.file.name}",
+    if profile.iso2 is None or profile.iso2 not in edition.dataset.countries:
+        named = (f"the folder '{excerpt(profile.dir.name)}' is not named after a country"
+                 if profile.iso2 is None else f"'{excerpt(profile.iso2)}' is not a country")
+        problems.add("V012", f"{named} of {edition.dataset.file.name}",
                      profile.file, profile.iso2_line,
                      hint="name the folder after the country (profiles/kyrgyzstan), or give its "
                           "ISO 3166 alpha-2 code as 'country: KG' in profile.yaml")
     elif profile.iso2 not in edition.previous.countries:
-        problems.add("V012", f"'{profile.iso2}' is not a country of "
+        problems.add("V012", f"'{excerpt(profile.iso2)}' is not a country of "
                              f"{edition.previous.file.name}, so its changes cannot be shown",
                      profile.file, profile.iso2_line)
+    else:
+        _check_folder_name(profile, edition, problems)
     if profile.funding_note is not None and not profile.funding_note.text:
         problems.add("V013", "the funding note is empty", profile.file, profile.funding_note.line)
     if profile.facts is not None and not profile.facts.capital.strip():
