@@ -46,7 +46,7 @@ def final_html(folder: Path) -> Path:
     from publish.build import STYLESHEETS, load_and_validate, release_date
     from publish.figures import Standings
     from publish.html import page_for, profile_html
-    (entry,) = load_and_validate(ROOT, [PROFILE])[0]
+    (entry,) = load_and_validate(ROOT, [PROFILE]).editions
     (publication,) = entry.publications()
     page = page_for(publication, Standings(entry.edition).figures(publication.country.iso2),
                     "REVIEW COPY - NOT THE RELEASED FILE")

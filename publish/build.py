@@ -53,7 +53,7 @@ class Loaded:
     failed: dict[str, list[Problem]] = field(default_factory=dict)  # name -> its problems
 
     def publications(self) -> list[Publication]:
-        if self.edition is None:
+        if self.edition is None or self.name in self.failed:  # the edition itself is unsound
             return []
         countries = self.edition.dataset.countries
         by_country = {profile.iso2: profile for profile in self.profiles}
@@ -139,9 +139,6 @@ def _load_edition(project: Project, edition_dir: Path,
         edition = load_edition(project, edition_dir)
     except ContentError as error:
         return _unreadable(edition_dir, error.problems)
-    problems = check_edition(edition)
-    if problems:
-        return _unreadable(edition_dir, problems)
     entry = Loaded(edition.slug, edition)
     # Every profile is loaded, even when some are chosen: a folder elsewhere may claim the
     # same country, and a chosen one must not be built over a conflict.
@@ -173,6 +170,11 @@ def _load_edition(project: Project, edition_dir: Path,
         names = {_slug(edition, iso2) for iso2 in entry.chosen} | {
             _folder_name(edition, path) for path in profile_dirs}
         entry.failed = {name: found for name, found in entry.failed.items() if name in names}
+    # Figures and ranks draw on every country: problems of the edition's own files stop all of
+    # its publications (its profiles are still checked, so that one run reports everything).
+    edition_problems = check_edition(edition)
+    if edition_problems:
+        entry.failed[entry.name] = edition_problems
     return entry
 
 

@@ -118,7 +118,9 @@ class Cache:
     def put(self, key: str, outputs: dict[str, bytes]) -> None:
         entry = self._entry(key)
         if entry.is_dir():
-            return
+            if self.get(key) is not None:
+                return
+            self._discard(entry)  # a damaged entry: replaced by the new, whole one
         entry.parent.mkdir(parents=True, exist_ok=True)
         temporary = Path(tempfile.mkdtemp(dir=entry.parent, prefix=f".{key[:8]}."))
         for kind in KINDS:

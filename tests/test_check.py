@@ -201,8 +201,15 @@ def test_a_failed_build_writes_nothing(broken_project):
     assert not dist.exists()
 
 
-def test_build_of_an_unknown_path_is_refused(project, tmp_path):
+def test_build_of_a_path_outside_the_project_is_refused(project, tmp_path):
     status, _, err = run_cli("--project", str(project), "build", str(tmp_path),
+                             "--dist", str(tmp_path / "dist"))
+    assert status == 1 and " L012 " in err
+    assert not (tmp_path / "dist").exists()
+
+
+def test_build_of_an_unknown_path_is_refused(project, tmp_path):
+    status, _, err = run_cli("--project", str(project), "build", "content/gocindex-2025/nowhere",
                              "--dist", str(tmp_path / "dist"))
     assert status == 1 and " L001 " in err
     assert not (tmp_path / "dist").exists()

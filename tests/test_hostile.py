@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_cli
+from conftest import earlier_dist, run_cli
 
 HOSTILE = Path(__file__).parent / "hostile"
 EDITION = Path("content/gocindex-2025")
@@ -54,9 +54,7 @@ def setting(broken_project, tmp_path_factory, server):
     outside = tmp_path_factory.mktemp("outside")
     secret = outside / "secret.txt"
     secret.write_text(SECRET)
-    dist = broken_project / "dist"
-    (dist / "gocindex-2025").mkdir(parents=True)
-    (dist / "gocindex-2025" / "earlier.pdf").write_bytes(b"%PDF-1.7 earlier")
+    dist = earlier_dist(broken_project / "dist")
     return {"root": broken_project, "secret": secret, "server": server, "dist": dist}
 
 
@@ -191,11 +189,12 @@ def test_the_fetcher_refuses_what_the_checks_missed(setting, tmp_path):
     """The renderer's own safety net, met directly: no network, nothing outside."""
     from publish.pdf import render_pdf
     from publish.problems import ContentError
+    from publish.sources import Project
     for url in (f"file://{setting['secret']}", f"{setting['server']}/x.png",
                 "styles/../../../../../../../etc/hostname"):
         html = f'<html lang="en"><title>t</title><body><img src="{url}" alt="x"></body></html>'
         with pytest.raises(ContentError) as raised:
-            render_pdf(html, setting["root"], b"0" * 32, strict=True)
+            render_pdf(html, Project.at(setting["root"]), b"0" * 32, strict=True)
         (problem,) = raised.value.problems
         assert problem.code == "R001" and "refused" in problem.message
         assert SECRET not in problem.message

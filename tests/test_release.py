@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import KYRGYZSTAN, PROJECT, run_cli
+from conftest import KYRGYZSTAN, PROJECT, earlier_dist, run_cli
 from publish.build import output_name
 from publish.clock import parse_instant
 from readback import pdf_pages_text, squeeze
@@ -33,10 +33,7 @@ def snapshot(folder: Path) -> dict[str, str]:
 @pytest.fixture
 def occupied_dist(tmp_path) -> Path:
     """A dist/ that already holds an earlier output."""
-    dist = tmp_path / "dist"
-    (dist / "gocindex-2025").mkdir(parents=True)
-    (dist / "gocindex-2025" / "earlier.pdf").write_bytes(b"%PDF-1.7 earlier output")
-    return dist
+    return earlier_dist(tmp_path / "dist")
 
 
 @pytest.fixture(scope="session")
@@ -52,7 +49,7 @@ def embargoed_dist(tmp_path_factory, embargo) -> Path:
 
 def test_release_one_second_early_is_refused_and_writes_nothing(occupied_dist, embargo):
     before = snapshot(occupied_dist)
-    code, out, err = run_cli("--project", str(PROJECT), "release", KYRGYZSTAN, "--now",
+    code, out, err = run_cli("--project", str(PROJECT), "release", "--allow-dirty", KYRGYZSTAN, "--now",
                              shifted(embargo, -1), "--dist", str(occupied_dist))
     assert code == 3
     assert "embargoed until" in err and embargo in err and out == ""
@@ -64,7 +61,7 @@ def test_release_through_the_environment_clock_is_refused_too(occupied_dist, emb
                                                               monkeypatch):
     monkeypatch.setenv("PUBLISH_NOW", shifted(embargo, -1))
     before = snapshot(occupied_dist)
-    code, _, _ = run_cli("--project", str(PROJECT), "release", KYRGYZSTAN,
+    code, _, _ = run_cli("--project", str(PROJECT), "release", "--allow-dirty", KYRGYZSTAN,
                          "--dist", str(occupied_dist))
     assert code == 3 and snapshot(occupied_dist) == before
 
@@ -72,7 +69,7 @@ def test_release_through_the_environment_clock_is_refused_too(occupied_dist, emb
 def test_release_exactly_at_and_after_the_embargo(dist, publication, embargo, tmp_path):
     # `dist` was released exactly at the embargo; now one second after.
     later = tmp_path / "later"
-    code, _, err = run_cli("--project", str(PROJECT), "release", KYRGYZSTAN, "--now",
+    code, _, err = run_cli("--project", str(PROJECT), "release", "--allow-dirty", KYRGYZSTAN, "--now",
                            shifted(embargo, 1), "--dist", str(later),
                            "--cache", str(tmp_path / "cache"))
     assert code == 0, err
@@ -158,7 +155,7 @@ def _release_in_subprocess(dist: Path, now: str, **environment) -> subprocess.Po
     env = {**os.environ, **environment}
     cache = dist.parent / f"cache-{dist.name}"
     return subprocess.Popen([sys.executable, "-m", "publish", "--project", str(PROJECT),
-                             "release", KYRGYZSTAN, "--now", now, "--dist", str(dist),
+                             "release", "--allow-dirty", KYRGYZSTAN, "--now", now, "--dist", str(dist),
                              "--cache", str(cache)],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
@@ -186,7 +183,7 @@ def test_a_build_killed_mid_render_leaves_dist_unchanged(occupied_dist, embargo)
     process.wait()
     assert snapshot(occupied_dist) == before
     # The next run clears whatever the killed one left behind, and keeps the earlier output.
-    code, _, err = run_cli("--project", str(PROJECT), "release", KYRGYZSTAN, "--now", embargo,
+    code, _, err = run_cli("--project", str(PROJECT), "release", "--allow-dirty", KYRGYZSTAN, "--now", embargo,
                            "--dist", str(occupied_dist),
                            "--cache", str(occupied_dist.parent / "cache-again"))
     assert code == 0, err
