@@ -344,6 +344,8 @@ def _build(project: Project, paths: list[Path], dist: Path, options: Options, no
     report = Report(failed={name: problems for name, problems in selection.failed.items()
                             if name in chosen})
     work = _jobs(project, publications, options, instant, report)
+    if options.release and report.failed:
+        raise ContentError(report.problems)
     report.total = len(work) + len(report.failed)
     standings: dict[Edition, Standings] = {}  # derived only if something is to be rendered
 

@@ -96,8 +96,19 @@ def main(argv: list[str] | None = None, stdout=None, stderr=None) -> int:
         args = _parser().parse_args(argv)
     except SystemExit as exit_:
         return EXIT_USAGE if exit_.code else EXIT_OK
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(message)s", stream=stderr)
+    # What the library logs goes to this run's stderr, for this run only.
+    handler = logging.StreamHandler(stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    logger = logging.getLogger("publish")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO if args.verbose else logging.WARNING)
+    try:
+        return _run(args, stdout, stderr)
+    finally:
+        logger.removeHandler(handler)
+
+
+def _run(args, stdout, stderr) -> int:
     root = args.project.resolve()
     command = {"check": _check, "merge": _merge}.get(args.command, _build)
     try:

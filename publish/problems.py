@@ -8,6 +8,7 @@ Codes are stable: a code once published keeps its meaning, and a retired code is
 """
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -132,7 +133,8 @@ class Problem:
         path = self.file
         if root is not None:
             try:
-                path = self.file.resolve().relative_to(root.resolve())
+                # Not resolved: a link is named as the author sees it, never by its target.
+                path = Path(os.path.abspath(self.file)).relative_to(os.path.abspath(root))
             except ValueError:
                 pass
         where = visible(path)

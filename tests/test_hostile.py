@@ -199,3 +199,114 @@ def test_the_fetcher_refuses_what_the_checks_missed(setting, tmp_path):
         assert problem.code == "R001" and "refused" in problem.message
         assert SECRET not in problem.message
     assert Recorder.requests == []
+
+
+# -- the project's own files, turned against it ---------------------------------------------
+# Each case is released over the whole project (all or nothing, so nothing renders): a coded
+# problem naming its file, no byte of the canary in any output or log, dist/ unchanged.
+
+CANARY = "CANARY-3f9a1c77-outside-the-project"
+
+
+def symlink_to_canary(relative: Path):
+    def apply(root: Path, canary: Path):
+        target = root / relative
+        target.unlink()
+        target.symlink_to(canary)
+    return apply
+
+
+def set_key(old: str, new: str, relative: Path = EDITION / "edition.yaml"):
+    def apply(root: Path, canary: Path):
+        path = root / relative
+        text = path.read_text()
+        assert text.count(old) == 1, old
+        path.write_text(text.replace(old, new.replace("{CANARY}", str(canary)).replace(
+            "{ESCAPE}", os.path.relpath(canary, path.parent))))
+    return apply
+
+
+def symlink_loop(root: Path, canary: Path):
+    narrative = root / PROFILE / "narrative.md"
+    narrative.unlink()
+    (narrative.parent / "loop.md").symlink_to(narrative)
+    narrative.symlink_to(narrative.parent / "loop.md")
+
+
+def fifo(relative: Path):
+    def apply(root: Path, canary: Path):
+        (root / relative).unlink(missing_ok=True)
+        os.mkfifo(root / relative)
+    return apply
+
+
+def enormous_narrative(root: Path, canary: Path):
+    with (root / PROFILE / "narrative.md").open("r+b") as stream:
+        stream.truncate(200 * 1024 * 1024)  # sparse: 200 MB that take no room on disk
+
+
+STRANGE_FOLDER = "evil\nname\u202egnp"
+
+
+def strange_folder(root: Path, canary: Path):
+    folder = root / EDITION / "profiles" / STRANGE_FOLDER
+    folder.mkdir()
+    (folder / "narrative.md").write_text((root / PROFILE / "narrative.md").read_text())
+
+
+DATASET_KEY = 'dataset: data/ocindex_2025.csv'
+PREVIOUS_KEY = '  dataset: data/ocindex_2023.csv'
+
+# (name, how to break the project, the code, the file the problem must name)
+PROJECT_CASES = [
+    ("symlinked narrative", symlink_to_canary(PROFILE / "narrative.md"), "L012",
+     str(PROFILE / "narrative.md")),
+    ("symlinked profile.yaml", symlink_to_canary(PROFILE / "profile.yaml"), "L012",
+     str(PROFILE / "profile.yaml")),
+    ("symlinked dataset", symlink_to_canary(EDITION / "data/ocindex_2025.csv"), "L012",
+     str(EDITION / "edition.yaml")),
+    ("symlinked stylesheet", symlink_to_canary(Path("styles/print.css")), "L012",
+     "styles/print.css"),
+    ("dataset: traversal", set_key(DATASET_KEY, "dataset: {ESCAPE}"), "L012",
+     str(EDITION / "edition.yaml")),
+    ("dataset: absolute", set_key(DATASET_KEY, "dataset: {CANARY}"), "L012",
+     str(EDITION / "edition.yaml")),
+    ("dataset: /etc/passwd", set_key(DATASET_KEY, "dataset: ../../../../../../../etc/passwd"),
+     "L012", str(EDITION / "edition.yaml")),
+    ("previous dataset: traversal", set_key(PREVIOUS_KEY, "  dataset: {ESCAPE}"), "L012",
+     str(EDITION / "edition.yaml")),
+    ("previous dataset: absolute", set_key(PREVIOUS_KEY, "  dataset: {CANARY}"), "L012",
+     str(EDITION / "edition.yaml")),
+    ("symlink loop", symlink_loop, "L013", str(PROFILE / "narrative.md")),
+    ("FIFO as narrative", fifo(PROFILE / "narrative.md"), "L013", str(PROFILE / "narrative.md")),
+    ("FIFO beside the narrative", fifo(PROFILE / "notes.txt"), "L013",
+     str(PROFILE / "notes.txt")),
+    ("200 MB narrative", enormous_narrative, "L009", str(PROFILE / "narrative.md")),
+    ("newline and bidi override in a folder name", strange_folder, "V012",
+     str(EDITION / "profiles" / "evil\\x0aname\\u202egnp" / "narrative.md")),
+    ("wrong country code", set_key("country: KG", "country: KZ", PROFILE / "profile.yaml"),
+     "V022", str(PROFILE / "profile.yaml")),
+]
+
+
+@pytest.mark.parametrize("name, breaking, code, culprit", PROJECT_CASES,
+                         ids=[c[0] for c in PROJECT_CASES])
+def test_hostile_project_files_are_refused(broken_project, tmp_path_factory, name, breaking,
+                                           code, culprit):
+    canary = tmp_path_factory.mktemp("outside") / "canary.txt"
+    canary.write_text(f"{CANARY}\n" * 100)
+    dist = earlier_dist(broken_project / "dist")
+    before = _tree(dist)
+    breaking(broken_project, canary)
+    status, out, err = run_cli("--project", str(broken_project), "release", "--now",
+                               "2030-01-01T00:00:00Z", *LIMITS, "--dist", str(dist))
+    assert status == 1, err
+    lines = [line for line in err.splitlines() if f" {code} " in line]
+    assert any(line.startswith(culprit + ":") or line.startswith(culprit + " ")
+               for line in lines), err
+    assert "Traceback" not in err + out
+    assert CANARY not in err + out and "root:x:0:0" not in err + out
+    assert "\u202e" not in err and not any(line.startswith("name") for line in err.splitlines())
+    assert _tree(dist) == before
+    assert not any(CANARY.encode() in p.read_bytes() for p in dist.rglob("*") if p.is_file())
+    assert not list(broken_project.glob(".dist.staging-*"))
