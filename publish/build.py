@@ -307,10 +307,10 @@ def _render(job: Job, standings: Standings, root: Path, strict: bool, limits: di
                         created=dated.strftime("%Y-%m-%dT%H:%M:%SZ"))
     source = publication.profile.dir if publication.profile else publication.edition.dir
     # The PDF renders in a bounded child while this process makes the EPUB.
-    rendering = Limited(render_pdf, html, root, identifier(publication), strict=strict,
-                        mark=mark, source=source, blame=source, **limits)
-    epub = build_epub(page, root, dated, EPUB_STYLESHEETS)
-    pdf = rendering.result()
+    with Limited(render_pdf, html, root, identifier(publication), strict=strict, mark=mark,
+                 source=source, blame=source, **limits) as rendering:
+        epub = build_epub(page, root, dated, EPUB_STYLESHEETS)
+        pdf = rendering.result()
     problems = verify_pdf(pdf, mark, blame=source)
     if check_epub:
         problems += verify_epub(epub, blame=source)
