@@ -3,7 +3,7 @@ of their own, read back from /proc and dist/.
 
 Whatever stops a run, no process of it survives, dist/ is as it was (or holds what was
 finished, where a worker died), no staging folder or half cache entry is left, and the next
-run succeeds.
+run succeeds. Last, the cache on its own: what a killed run or a failed write leaves in it.
 """
 from __future__ import annotations
 
@@ -20,6 +20,8 @@ from pathlib import Path
 import pytest
 from conftest import PROJECT, run_cli
 from processes import running_with, survivors_after, wait_for_descendants
+
+from publish.cache import Cache
 
 NOW = "2026-01-01T00:00:00Z"
 TWO = "1/97"     # the shard of two factsheets: afghanistan and liechtenstein
@@ -143,3 +145,27 @@ def test_a_worker_killed_mid_build_fails_that_publication_alone(dist):
     assert "3 publications: 1 built, 0 from the cache, 2 unchanged, 0 failed" in out
     assert _published(dist) == THREE_SLUGS
     assert _leftovers(dist) == []
+
+
+
+def _pid_of_an_ended_process() -> int:
+    ended = subprocess.Popen(["true"])
+    ended.wait()
+    return ended.pid
+
+
+def test_the_cache_removes_what_killed_runs_left_and_what_it_failed_to_write(tmp_path):
+    cache = Cache(tmp_path / "cache")
+    killed = tmp_path / "cache" / "ab" / f".ab123456.{_pid_of_an_ended_process()}.tmp"
+    running = tmp_path / "cache" / "cd" / f".cd123456.{os.getppid()}.tmp"
+    for folder in (killed, running):
+        folder.mkdir(parents=True)
+        (folder / "pdf").write_bytes(b"%PDF- half written")
+    outputs = {"pdf": b"%PDF-1.7", "epub": b"PK"}
+    cache.put("ef" + "0" * 62, outputs)
+    assert not killed.exists() and running.exists()
+    assert cache.get("ef" + "0" * 62) == outputs
+    with pytest.raises(KeyError):
+        cache.put("ef" + "1" * 62, {"pdf": b"%PDF-1.7"})  # no EPUB: fails half way
+    assert cache.hashes("ef" + "1" * 62) is None
+    assert sorted(p.name for p in (tmp_path / "cache" / "ef").iterdir()) == ["ef" + "0" * 62]
