@@ -488,11 +488,10 @@ def _render(job: Job, standings: Standings, project: Project,
                         created=dated.strftime("%Y-%m-%dT%H:%M:%SZ"))
     source = publication.profile.dir if publication.profile else publication.edition.dir
     # The PDF renders in a bounded child while this process makes the EPUB.
-    rendering = Limited(render_pdf, html, project, identifier(publication),
-                        strict=options.strict, mark=mark, source=source, blame=source,
-                        **options.limits)
-    epub = build_epub(page, project, dated, EPUB_STYLESHEETS)
-    pdf = rendering.result()
+    with Limited(render_pdf, html, project, identifier(publication), strict=options.strict,
+                 mark=mark, source=source, blame=source, **options.limits) as rendering:
+        epub = build_epub(page, project, dated, EPUB_STYLESHEETS)
+        pdf = rendering.result()
     problems = verify_pdf(pdf, mark, blame=source)
     if options.check_epub:
         problems += verify_epub(epub, blame=source)

@@ -12,7 +12,6 @@ import hashlib
 import json
 import os
 import shutil
-import tempfile
 from functools import cache
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from .sources import MAX_ASSET_BYTES, Project
 
 PACKAGE = Path(__file__).parent
 KINDS = ("pdf", "epub")
+TEMPORARY = ".tmp"  # the suffix of an entry being written: .<key[:8]>.<pid>.tmp
 
 
 def _digest_files(project: Project, paths, base: Path) -> str:
@@ -73,10 +73,16 @@ def publication_key(project: Project, publication, shared: str, options: dict) -
 
 
 class Cache:
-    """Outputs by key, in a folder of the project (.publish-cache/ by default)."""
+    """Outputs by key, in a folder of the project (.publish-cache/ by default).
+
+    An entry is written in a temporary folder named after the process writing it, then renamed
+    into place: readers see whole entries or none. A run killed mid-write leaves its temporary
+    folder behind, and the next run to write removes it.
+    """
 
     def __init__(self, folder: Path):
         self.folder = Path(folder)
+        self._swept = False
 
     def _entry(self, key: str) -> Path:
         return self.folder / key[:2] / key
@@ -121,13 +127,49 @@ class Cache:
             if self.get(key) is not None:
                 return
             self._discard(entry)  # a damaged entry: replaced by the new, whole one
+        self._sweep_once()
         entry.parent.mkdir(parents=True, exist_ok=True)
-        temporary = Path(tempfile.mkdtemp(dir=entry.parent, prefix=f".{key[:8]}."))
-        for kind in KINDS:
-            (temporary / kind).write_bytes(outputs[kind])
-        (temporary / "sha256.json").write_text(json.dumps(
-            {kind: hashlib.sha256(outputs[kind]).hexdigest() for kind in KINDS}))
+        temporary = entry.parent / f".{key[:8]}.{os.getpid()}{TEMPORARY}"
+        shutil.rmtree(temporary, ignore_errors=True)  # left by a dead process that had our pid
         try:
+            temporary.mkdir()
+            _write_entry(temporary, outputs)
             os.rename(temporary, entry)  # whole entries only: a reader never sees half of one
-        except OSError:
+        except BaseException as error:  # Ctrl-C and SIGTERM too: no half entry stays behind
             shutil.rmtree(temporary, ignore_errors=True)
+            if isinstance(error, OSError) and entry.is_dir():
+                return  # another run stored the same entry first: the same bytes
+            raise
+
+    def _sweep_once(self) -> None:
+        """Remove the temporary folders of writers that died (killed runs); once per Cache."""
+        if self._swept:
+            return
+        self._swept = True
+        for temporary in self.folder.glob(f"*/.*{TEMPORARY}"):
+            writer = _writer(temporary)
+            if writer is not None and not _is_running(writer):
+                shutil.rmtree(temporary, ignore_errors=True)
+
+
+def _write_entry(folder: Path, outputs: dict[str, bytes]) -> None:
+    for kind in KINDS:
+        (folder / kind).write_bytes(outputs[kind])
+    (folder / "sha256.json").write_text(json.dumps(
+        {kind: hashlib.sha256(outputs[kind]).hexdigest() for kind in KINDS}))
+
+
+def _writer(temporary: Path) -> int | None:
+    """The pid in a temporary folder's name, None if it has none."""
+    pid = temporary.name.removesuffix(TEMPORARY).rpartition(".")[2]
+    return int(pid) if pid.isdigit() else None
+
+
+def _is_running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # signal 0: asks whether the process exists, sends nothing
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # it exists, run by another user
+    return True

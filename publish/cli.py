@@ -7,16 +7,19 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
+import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 from . import __version__
 from .build import build, check
-from .release import merge
-from .limits import DEFAULT_LIMITS
 from .clock import ENVIRONMENT, InstantError
+from .limits import DEFAULT_LIMITS
 from .problems import ContentError, EmbargoNotLifted, Problem, visible
 from .progress import Progress, summary
+from .release import merge
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_EMBARGOED = 0, 1, 2, 3
 
@@ -110,7 +113,66 @@ def main(argv: list[str] | None = None, stdout=None, stderr=None) -> int:
 
 def _run(args, stdout, stderr) -> int:
     root = args.project.resolve()
-    command = {"check": _check, "merge": _merge}.get(args.command, _build)
+    if args.command == "check":
+        return _run_command(_check, args, root, stdout, stderr)
+    return _stoppable(_merge if args.command == "merge" else _build, args, root, stdout, stderr)
+
+
+class Interrupted(BaseException):
+    """A signal asked the run to stop. A BaseException, as KeyboardInterrupt is, so that no
+    `except Exception` on the way (one publication's failure) takes it for a problem."""
+
+    def __init__(self, signum: int):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+def _stoppable(command, args, root: Path, stdout, stderr) -> int:
+    """A command that writes: Ctrl-C or SIGTERM stop it at once, and it says what was left.
+
+    The stop unwinds through the code that cleans up: workers and renderers are killed, the
+    staging folder is removed, the cache keeps only whole entries, dist/ is not exchanged."""
+    try:
+        with _terminate_raises():
+            return _run_command(command, args, root, stdout, stderr)
+    except KeyboardInterrupt:
+        return _interrupted(signal.SIGINT, _target(args, root), stderr)
+    except Interrupted as stop:
+        return _interrupted(stop.signum, _target(args, root), stderr)
+
+
+@contextmanager
+def _terminate_raises():
+    """SIGTERM raises Interrupted, as SIGINT raises KeyboardInterrupt; the previous handler is
+    restored after, for callers of main() that have their own."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread may set handlers; a thread's caller handles signals
+        return
+
+    def interrupt(signum, frame):
+        raise Interrupted(signum)
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _interrupted(signum: int, target: str, stderr) -> int:
+    print(f"publish: interrupted by {signal.Signals(signum).name}; {target}/ is as it was",
+          file=stderr)
+    return 128 + signum  # the shell's convention for a command stopped by a signal
+
+
+def _target(args, root: Path) -> str:
+    """The folder a writing command was to change, as the user would name it."""
+    if args.command == "merge":
+        return str(args.target)
+    return _relative(args.dist, root) if args.dist else "dist"
+
+
+def _run_command(command, args, root: Path, stdout, stderr) -> int:
     try:
         return command(args, root, stdout, stderr)
     except EmbargoNotLifted as refusal:

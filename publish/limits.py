@@ -6,13 +6,16 @@ child is stopped at the limit and the build fails with a clear problem (R003).
 """
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
 import os
 import resource
 import signal
+import sys
 import time
 import traceback
 from pathlib import Path
+from typing import Self
 
 from .problems import ContentError, Problem
 
@@ -22,7 +25,32 @@ DEFAULT_LIMITS = {
 }
 
 
-def _child(connection, memory_bytes, function, args, kwargs):
+_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+
+
+def die_with_parent(parent: int) -> None:
+    """Called first thing in every child publish forks: tie the child's life to its parent's.
+
+    A parent killed with SIGKILL cannot clean up, and a child that outlives it would render on
+    for nobody, or block forever writing to a pipe no one reads. Linux kills the child as soon
+    as the parent goes (PR_SET_PDEATHSIG). Two things to know: the signal fires when the
+    *thread* that forked the child ends, so publish forks from the main thread only; and the
+    parent may already have died between fork and prctl, which getppid() then shows.
+    Elsewhere than on Linux the child is not tied, and the parent's own clean-up is all there is.
+    """
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:
+        os._exit(1)
+    # The parent alone answers Ctrl-C and SIGTERM, for the whole run: it stops its children.
+    # A child must neither act on them itself nor run the parent's handlers, inherited by fork.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def _child(parent, connection, memory_bytes, function, args, kwargs):
+    die_with_parent(parent)
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
     try:
         connection.send(("ok", function(*args, **kwargs)))
@@ -40,7 +68,8 @@ class Limited:
     """`function(*args, **kwargs)` running in a child process under the limits.
 
     Started at once; `result()` waits for it, so the caller can do other work meanwhile.
-    Problems at a limit name `blame`: the publication being rendered.
+    Problems at a limit name `blame`: the publication being rendered. Use it in a `with`
+    block, so that the child is stopped even when the caller fails before asking for the result.
     """
 
     def __init__(self, function, *args, time_limit: float, memory_limit: int,
@@ -50,18 +79,28 @@ class Limited:
         context = multiprocessing.get_context("fork")
         self.receiver, sender = context.Pipe(duplex=False)
         self.child = context.Process(target=_child, daemon=True, args=(
-            sender, memory_limit * 1024 * 1024, function, args, kwargs))
+            os.getpid(), sender, memory_limit * 1024 * 1024, function, args, kwargs))
         self.child.start()
         sender.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exception) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        """Kill the child if it still runs, and reap it; again does nothing."""
+        if self.child.is_alive():
+            os.kill(self.child.pid, signal.SIGKILL)
+        self.child.join(5)
+        self.receiver.close()
 
     def result(self):
         try:
             kind, value = self._receive()
-        finally:
-            if self.child.is_alive():
-                os.kill(self.child.pid, signal.SIGKILL)
-            self.child.join(5)
-            self.receiver.close()
+        finally:  # also on KeyboardInterrupt or SIGTERM: no child outlives the wait for it
+            self.stop()
         if kind == "ok":
             return value
         if kind == "problems":
@@ -80,14 +119,15 @@ class Limited:
             return self.receiver.recv()
         except EOFError:
             self.child.join(5)
-            raise self._stopped(f"the renderer died ({_death(self.child.exitcode)}), most "
+            raise self._stopped(f"the renderer died ({exit_cause(self.child.exitcode)}), most "
                                 f"likely out of memory (limit {self.memory_limit} MiB)") from None
 
     def _stopped(self, message: str) -> ContentError:
         return ContentError([Problem("R003", message, self.blame)])
 
 
-def _death(exitcode: int | None) -> str:
+def exit_cause(exitcode: int | None) -> str:
+    """How a child process ended, from its multiprocessing exit code."""
     if exitcode is not None and exitcode < 0:
         return f"signal {signal.Signals(-exitcode).name}"
     return f"exit status {exitcode}"

@@ -73,6 +73,8 @@ CODES: dict[str, tuple[str, str]] = {
     "R003": ("rendering exceeded its limits",
              "look for what makes the document huge or slow: an image, an SVG, a stylesheet; "
              "or raise the limit with --time-limit or --memory-limit"),
+    "R004": ("a worker process died",
+             "run again; if it happens again, report it with the output of -v"),
     # D: putting outputs in place
     "D001": ("the output folder is not publish's",
              "name an empty folder, or one that publish made (it holds manifest.json)"),

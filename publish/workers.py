@@ -3,20 +3,33 @@
 Workers are forked from the process that loaded and validated the content, so they share it
 without reloading or pickling it; they send back the finished, verified bytes. Each PDF is
 still rendered in a child of its worker, under the time and memory limits.
+
+The pool is publish's own rather than concurrent.futures': a worker that dies (killed, out of
+memory) fails the one publication it was building and is replaced, where a
+ProcessPoolExecutor would break and fail every publication still to come; and every worker is
+tied to the run (:func:`publish.limits.die_with_parent`) and killed when it ends, however it
+ends, so that no process outlives an interrupted or killed build.
 """
 from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import time
 import traceback
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
+from multiprocessing.connection import Connection, wait
 
+from .limits import die_with_parent, exit_cause
 from .problems import ContentError, Problem
 
 log = logging.getLogger("publish")
+
+# Fork, never spawn: a worker must inherit the loaded content, and must be forked by the main
+# thread for die_with_parent to hold.
+_FORK = multiprocessing.get_context("fork")
 
 
 @dataclass
@@ -29,7 +42,7 @@ class Job:
 
 @dataclass
 class Outcome:
-    job: Job                                     # in a worker's outcome, a copy of the job
+    job: Job
     status: str                                  # "built", "failed", "cached", "unchanged"
     outputs: dict[str, bytes] | None = None      # kind -> bytes
     problems: list[Problem] = field(default_factory=list)
@@ -37,13 +50,27 @@ class Outcome:
     index: int = -1                              # the job's place in the list run
 
 
-# What every worker needs, set before the workers are forked: (render, jobs).
-_WORK: tuple[Callable, list[Job]] | None = None
+Render = Callable[[Job], dict[str, bytes]]
 
 
-def _run(index: int) -> Outcome:
-    render, jobs = _WORK
-    job = jobs[index]
+def run_jobs(render: Render, jobs: list[Job], workers: int,
+             done: Callable[[Outcome], None]) -> None:
+    """render(job) for every job, calling done(outcome) as each finishes.
+
+    In `workers` forked processes when there are several of both, else in this process.
+    """
+    if workers <= 1 or len(jobs) <= 1:
+        for index, job in enumerate(jobs):
+            done(_run(render, job, index))
+        return
+    pool = _Pool(render, jobs)
+    try:
+        pool.run(min(workers, len(jobs)), done)
+    finally:  # an exception, Ctrl-C or SIGTERM included: no worker outlives the run
+        pool.stop()
+
+
+def _run(render: Render, job: Job, index: int) -> Outcome:
     started = time.perf_counter()
     try:
         outputs = render(job)
@@ -52,38 +79,115 @@ def _run(index: int) -> Outcome:
                        seconds=time.perf_counter() - started, index=index)
     except Exception as error:  # noqa: BLE001 - a bug must not stop the other publications
         log.debug("%s", traceback.format_exc())
-        source = job.publication.profile.dir if job.publication.profile else None
         return Outcome(job, "failed", problems=[Problem(
             "R002", f"internal error while building {job.publication.slug}: "
-                    f"{type(error).__name__}: {str(error)[:300]}", source,
+                    f"{type(error).__name__}: {str(error)[:300]}", _source(job),
             hint="this is a bug in publish; run with -v for the traceback and report it")],
             seconds=time.perf_counter() - started, index=index)
     return Outcome(job, "built", outputs, seconds=time.perf_counter() - started, index=index)
 
 
-def run_jobs(render: Callable[[Job], dict[str, bytes]], jobs: list[Job], workers: int,
-             done: Callable[[Outcome], None]) -> None:
-    """render(job) for every job, calling done(outcome) as each finishes."""
-    global _WORK
-    _WORK = (render, jobs)
-    try:
-        if workers <= 1 or len(jobs) <= 1:
-            for index in range(len(jobs)):
-                done(_run(index))
+def _source(job: Job):
+    return job.publication.profile.dir if job.publication.profile else None
+
+
+# -- in a worker ----------------------------------------------------------------------------
+
+def _serve(parent: int, connection: Connection, render: Render, jobs: list[Job]) -> None:
+    """A worker's life: run the jobs whose index the parent sends, until it closes the pipe.
+
+    Only the index goes to the worker and only the result comes back: the jobs themselves are
+    the worker's inherited copies, and the parent pairs results with its own."""
+    die_with_parent(parent)
+    while True:
+        try:
+            index = connection.recv()
+        except EOFError:
             return
-        context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            pending = {pool.submit(_run, index): index for index in range(len(jobs))}
-            while pending:
-                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for future in finished:
-                    index = pending.pop(future)
-                    try:
-                        outcome = future.result()
-                    except Exception as error:  # noqa: BLE001 - a worker died
-                        outcome = Outcome(jobs[index], "failed", index=index, problems=[Problem(
-                            "R003", f"the worker building {jobs[index].publication.slug} "
-                                    f"died: {type(error).__name__}", None)])
-                    done(outcome)
-    finally:
-        _WORK = None
+        outcome = _run(render, jobs[index], index)
+        connection.send((outcome.status, outcome.outputs, outcome.problems, outcome.seconds))
+
+
+# -- in the parent --------------------------------------------------------------------------
+
+@dataclass
+class _Worker:
+    process: multiprocessing.process.BaseProcess
+    connection: Connection                       # the parent's end of the worker's pipe
+    index: int | None = None                     # the job it is building, if any
+
+
+class _Pool:
+    """Forked workers running `jobs`, each handed the next job as it finishes one."""
+
+    def __init__(self, render: Render, jobs: list[Job]):
+        self.render, self.jobs = render, jobs
+        self.workers: list[_Worker] = []
+
+    def run(self, size: int, done: Callable[[Outcome], None]) -> None:
+        waiting = deque(range(len(self.jobs)))
+        for _ in range(size):
+            self._hand_out(self._start(), waiting)
+        while busy := {worker.connection: worker for worker in self.workers
+                       if worker.index is not None}:
+            for connection in wait(list(busy)):
+                worker = busy[connection]
+                outcome = self._collect(worker)
+                if not worker.process.is_alive():
+                    worker = self._replace(worker)
+                self._hand_out(worker, waiting)  # before done(): the worker need not wait
+                done(outcome)
+
+    def stop(self) -> None:
+        """Kill and reap every worker; busy or idle, they have nothing left to say."""
+        for worker in self.workers:
+            self._end(worker)
+        self.workers = []
+
+    def _start(self) -> _Worker:
+        ours, theirs = _FORK.Pipe()
+        process = _FORK.Process(target=_serve, name="publish-worker",
+                                args=(os.getpid(), theirs, self.render, self.jobs))
+        process.start()
+        theirs.close()  # the worker's end stays with the worker alone: its death means EOF
+        worker = _Worker(process, ours)
+        self.workers.append(worker)
+        return worker
+
+    def _hand_out(self, worker: _Worker, waiting: deque) -> None:
+        worker.index = waiting.popleft() if waiting else None
+        if worker.index is not None:
+            try:
+                worker.connection.send(worker.index)
+            except OSError:
+                pass  # the worker is dead: wait() sees the end of its pipe, and _collect says so
+
+    def _collect(self, worker: _Worker) -> Outcome:
+        """The outcome of the worker's job: its result, or a failure if the worker died."""
+        index, worker.index = worker.index, None
+        job = self.jobs[index]
+        try:
+            status, outputs, problems, seconds = worker.connection.recv()
+        except (EOFError, OSError):
+            return self._died(worker, job, index)
+        return Outcome(job, status, outputs, problems, seconds, index)
+
+    def _died(self, worker: _Worker, job: Job, index: int) -> Outcome:
+        worker.process.join(5)  # its pipe ended with it: it has died, or is about to
+        cause = exit_cause(worker.process.exitcode)
+        log.debug("worker %s died (%s) building %s", worker.process.pid, cause,
+                  job.publication.slug)
+        return Outcome(job, "failed", index=index, problems=[Problem(
+            "R004", f"the worker building {job.publication.slug} died ({cause})",
+            _source(job))])
+
+    def _replace(self, worker: _Worker) -> _Worker:
+        self._end(worker)
+        self.workers.remove(worker)
+        return self._start()
+
+    @staticmethod
+    def _end(worker: _Worker) -> None:
+        worker.connection.close()
+        worker.process.kill()  # SIGKILL: its renderer child follows (die_with_parent)
+        worker.process.join()
