@@ -12,18 +12,26 @@ import hashlib
 import logging
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable
 
 from . import clock
 from .cache import Cache, design_digest, edition_digest, publication_key, tool_digest
 from .figures import Standings
 from .html import page_for, profile_html
 from .limits import DEFAULT_LIMITS, Limited
-from .load import (Edition, Profile, Publication, country_named, find_editions, find_profiles,
-                   load_edition, load_profile)
+from .load import (
+    Edition,
+    Profile,
+    Publication,
+    country_named,
+    find_editions,
+    find_profiles,
+    load_edition,
+    load_profile,
+)
 from .lock import exclusive
 from .problems import ContentError, EmbargoNotLifted, Problem, Problems, excerpt, visible
 from .release import Entry, foreign_files, previous_hashes, source_state, staged
@@ -246,10 +254,10 @@ def release_date(publication: Publication) -> datetime:
     """
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     if epoch:
-        return datetime.fromtimestamp(int(epoch), timezone.utc)
+        return datetime.fromtimestamp(int(epoch), UTC)
     if publication.embargo is not None:
-        return publication.embargo.instant.astimezone(timezone.utc)
-    return datetime(publication.edition.year, 1, 1, tzinfo=timezone.utc)
+        return publication.embargo.instant.astimezone(UTC)
+    return datetime(publication.edition.year, 1, 1, tzinfo=UTC)
 
 
 # -- 3. building ----------------------------------------------------------------------------
@@ -478,7 +486,7 @@ def _render(job: Job, standings: Standings, project: Project,
             options: Options) -> dict[str, bytes]:
     """One publication's PDF and EPUB, rendered and verified."""
     from .epub import build_epub  # imported here: a build with nothing to render needs
-    from .pdf import render_pdf    # neither WeasyPrint nor ebooklib, and starts faster
+    from .pdf import render_pdf  # neither WeasyPrint nor ebooklib, and starts faster
     from .verify import verify_epub, verify_pdf
 
     publication, mark = job.publication, job.mark

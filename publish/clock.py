@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from .problems import excerpt
 
@@ -46,4 +46,4 @@ def now(override: str | None = None) -> datetime:
         except InstantError as error:
             source = "--now" if override else ENVIRONMENT
             raise InstantError(f"{source}: {error}") from None
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)

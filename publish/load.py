@@ -230,7 +230,7 @@ def load_dataset(project: Project, path: Path, year: int, outline: Outline, *,
             continue
         iso2, name, continent, region, *cells = (cell.strip() for cell in row)
         scores = {}
-        for indicator, cell in zip(outline.indicators, cells):
+        for indicator, cell in zip(outline.indicators, cells, strict=True):
             scores[indicator.key] = _score(cell, indicator, path, line, problems)
         if iso2 in countries:
             problems.add("L010", f"country {excerpt(iso2)} appears twice (first on line "

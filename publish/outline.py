@@ -6,9 +6,9 @@ tests read it to know what every output must contain.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
 
 from .problems import Problems
 from .sources import Fields, Project
@@ -22,7 +22,7 @@ class Indicator:
     title: str
     column: str
     definition: str
-    section: "Heading" = field(repr=False, default=None)
+    section: Heading = field(repr=False, default=None)
 
 
 @dataclass(eq=False)
@@ -32,11 +32,11 @@ class Heading:
     level: int
     average: str = "indicators"
     ranked: bool = False
-    sections: list["Heading"] = field(default_factory=list)
+    sections: list[Heading] = field(default_factory=list)
     indicators: list[Indicator] = field(default_factory=list)
-    parent: "Heading | None" = field(repr=False, default=None)
+    parent: Heading | None = field(repr=False, default=None)
 
-    def walk(self) -> Iterator["Heading"]:
+    def walk(self) -> Iterator[Heading]:
         """This heading, then every heading below it, in report order."""
         yield self
         for section in self.sections:

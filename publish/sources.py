@@ -88,7 +88,7 @@ class Project:
     root: Path
 
     @classmethod
-    def at(cls, folder: Path) -> "Project":
+    def at(cls, folder: Path) -> Project:
         return cls(Path(folder).resolve())
 
     def confine(self, path: Path, within: tuple[Path, ...] = (), *,

@@ -8,11 +8,11 @@ error and no warning.
 from __future__ import annotations
 
 import json
-from contextlib import contextmanager
 import re
 import shutil
 import subprocess
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 from .problems import ContentError, Problem

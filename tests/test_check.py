@@ -5,7 +5,6 @@ import re
 from pathlib import Path
 
 import pytest
-
 from conftest import run_cli
 
 EDITION = Path("content/gocindex-2025")
@@ -89,7 +88,8 @@ CASES = [
      lambda r: edit(r, PROFILE / "profile.yaml", "population: 7224614", "population: many"),
      "L006", PROFILE / "profile.yaml"),
     ("duplicate key",
-     lambda r: edit(r, PROFILE / "profile.yaml", "  area_km2: 199950", "  area_km2: 199950\n  area_km2: 1") + 1,
+     lambda r: edit(r, PROFILE / "profile.yaml", "  area_km2: 199950",
+                    "  area_km2: 199950\n  area_km2: 1") + 1,
      "L007", PROFILE / "profile.yaml"),
     ("YAML alias",
      lambda r: edit(r, PROFILE / "profile.yaml", "capital: Bishkek", "capital: &c Bishkek"),
@@ -155,7 +155,8 @@ CASES = [
      lambda r: edit(r, PROFILE / "profile.yaml", "country: KG", 'country: KG\nembargo: "soon"') + 1,
      "L011", PROFILE / "profile.yaml"),
     ("not UTF-8",
-     lambda r: (r / NARRATIVE).write_bytes((r / NARRATIVE).read_bytes().replace(b"Bishkek", b"Bi\xffhkek", 1)) and None,
+     lambda r: (r / NARRATIVE).write_bytes(
+         (r / NARRATIVE).read_bytes().replace(b"Bishkek", b"Bi\xffhkek", 1)) and None,
      "L003", NARRATIVE),
     ("unsupported Markdown",
      lambda r: edit(r, NARRATIVE, "## Trade\n", "## Trade\n\n- a list item\n") + 2,

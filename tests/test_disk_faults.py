@@ -15,7 +15,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-
 from conftest import KYRGYZSTAN, PROJECT, earlier_dist, run_cli
 
 NOW = "2026-01-01T00:00:00Z"

@@ -11,13 +11,13 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from conftest import PROJECT, make_small_edition, run_cli
+from readback import pdf_pages_text, pdffonts, squeeze
+
 from publish import cache as cache_module
 from publish.build import load_and_validate
 from publish.cache import design_digest, edition_digest, publication_key, tool_digest
 from publish.sources import Project
-from readback import pdf_pages_text, pdffonts, squeeze
 
 EDITION = Path("content/gocindex-2025")
 NOW = "2026-01-01T00:00:00Z"

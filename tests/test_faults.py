@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import PROJECT, run_cli
+from conftest import PROJECT, earlier_dist, run_cli
 from processes import running_with, survivors_after, wait_for_descendants
 
 from publish.cache import Cache
@@ -38,9 +38,7 @@ def snapshot(folder: Path) -> dict[str, str]:
 def dist(tmp_path):
     """A dist/ that already holds an earlier output; no run for it outlives the test, even
     when the test fails."""
-    dist = tmp_path / "dist"
-    (dist / "gocindex-2025").mkdir(parents=True)
-    (dist / "gocindex-2025" / "earlier.pdf").write_bytes(b"%PDF-1.7 earlier output")
+    dist = earlier_dist(tmp_path / "dist")
     yield dist
     for pid in running_with(str(dist)):
         with contextlib.suppress(ProcessLookupError):  # ended meanwhile
@@ -99,7 +97,9 @@ def test_sigkill_of_the_parent_leaves_no_child(dist):
     code, _, err = _build_again(dist, TWO)
     assert code == 0, err
     assert _leftovers(dist) == []
-    assert "gocindex-2025/earlier.pdf" in snapshot(dist)
+    # Now exactly the new state: the two factsheets, and nothing from before.
+    assert "gocindex-2025/earlier.pdf" not in snapshot(dist)
+    assert len(json.loads((dist / "manifest.json").read_text())["files"]) == 4
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])

@@ -16,7 +16,6 @@ import zlib
 from pathlib import Path
 
 import pytest
-
 from conftest import earlier_dist, run_cli
 
 HOSTILE = Path(__file__).parent / "hostile"

@@ -11,8 +11,8 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import EDITION, KYRGYZSTAN, PROJECT, make_small_edition, run_cli
+
 from publish.lock import exclusive
 from publish.problems import MAX_MESSAGE
 

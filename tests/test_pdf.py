@@ -5,9 +5,9 @@ import re
 
 import pytest
 from pypdf import PdfReader
+from readback import pdf_outline, pdf_pages_text, pdffonts, pdfinfo, run, squeeze
 
 from publish.build import identifier
-from readback import pdf_outline, pdf_pages_text, pdffonts, pdfinfo, run, squeeze
 
 
 @pytest.fixture(scope="session")

@@ -6,10 +6,10 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import PROJECT, run_cli
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import PROJECT, run_cli
 from publish.build import check
 from publish.problems import CODES
 
@@ -45,7 +45,8 @@ def checked_with(project: Path, relative: Path, data: bytes):
 YAML_PIECES = st.sampled_from([
     "country: ", "KG", "XX", "facts:", "  capital: ", "  population: ", "7224614", "-1",
     "funding_note: ", "embargo: ", '"2025-11-25T09:00:00+01:00"', "2025-11-25", "&a ", "*a",
-    "<<: ", "[", "]", "{", "}", ", ", "- ", "? ", ": ", "'", '"', "\t", "\n", "  ", "!!python/object:os.system",
+    "<<: ", "[", "]", "{", "}", ", ", "- ", "? ", ": ", "'", '"', "\t", "\n", "  ",
+    "!!python/object:os.system",
     "null", "~", "true", "1e400", ".nan", "#", "---", "...", "%YAML 1.1", "\u00e9", "\x00",
 ])
 MARKDOWN_PIECES = st.sampled_from([

@@ -12,7 +12,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-
 from conftest import KYRGYZSTAN, PROJECT, earlier_dist, run_cli
 from processes import survivors_after, wait_for_descendants
 from readback import pdf_pages_text, squeeze
