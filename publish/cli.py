@@ -113,6 +113,9 @@ def main(argv: list[str] | None = None, stdout=None, stderr=None) -> int:
 
 def _run(args, stdout, stderr) -> int:
     root = args.project.resolve()
+    if not root.is_dir():
+        print(f"publish: --project {visible(args.project)}: no such folder", file=stderr)
+        return EXIT_USAGE
     if args.command == "check":
         return _run_command(_check, args, root, stdout, stderr)
     return _stoppable(_merge if args.command == "merge" else _build, args, root, stdout, stderr)

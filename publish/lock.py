@@ -20,7 +20,7 @@ def exclusive(folders: list[Path], on_wait: Callable[[Path], None] | None = None
     another run holds."""
     descriptors = []
     try:
-        for folder in sorted({Path(f).resolve() for f in folders}):
+        for folder in sorted({_existing(Path(f).resolve()) for f in folders}):
             descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
             descriptors.append(descriptor)
             try:
@@ -33,3 +33,11 @@ def exclusive(folders: list[Path], on_wait: Callable[[Path], None] | None = None
     finally:
         for descriptor in descriptors:
             os.close(descriptor)  # closing the last descriptor of a lock releases it
+
+
+def _existing(folder: Path) -> Path:
+    """The folder, or its nearest ancestor that exists: a dist/ still to be made is locked
+    through the folder it will be made in, without making anything before the run starts."""
+    while not folder.is_dir() and folder != folder.parent:
+        folder = folder.parent
+    return folder

@@ -100,7 +100,8 @@ class Project:
         resolved = Path(os.path.realpath(path if path.is_absolute() else self.root / path))
         folders = [Path(os.path.realpath(folder)) for folder in within] or [self.root]
         if not any(resolved.is_relative_to(folder) for folder in folders):
-            where = ", ".join(self.relative(folder) + "/" for folder in folders)
+            where = "the project" if folders == [self.root] else ", ".join(
+                self.relative(folder) + "/" for folder in folders)
             file, line = named_at or (path, None)
             shown = excerpt(str(path) if named_at else path.name)
             raise ContentError([Problem("L012", f"'{shown}' leads outside {where}",
