@@ -388,7 +388,8 @@ def _build(project: Project, paths: list[Path], dist: Path, options: Options, no
         raise ContentError(report.problems)
     placed = [job for job in work if job.publication.slug not in report.failed]
     if placed:  # a run that built nothing leaves dist/ as it was
-        report.written = _place(placed, store, unstored, dist, commit, dirty)
+        report.written = _place(placed, set(report.unchanged), store, unstored, dist, commit,
+                                dirty)
     return report
 
 
@@ -448,25 +449,29 @@ def _dist_holds(dist: Path, previous: dict[str, str], name: str, sha256: str) ->
         return False
 
 
-def _place(jobs: list[Job], store: Cache, unstored: dict[str, dict[str, bytes]], dist: Path,
-           commit: str | None, dirty: bool | None) -> list[Path]:
-    """The run's outputs into dist/, all in one exchange; the files written anew."""
+def _place(jobs: list[Job], unchanged: set[str], store: Cache,
+           unstored: dict[str, dict[str, bytes]], dist: Path, commit: str | None,
+           dirty: bool | None) -> list[Path]:
+    """The run's outputs into dist/, all in one exchange; the files written anew. Outputs
+    that planning found in dist/ as they should be (`unchanged`, by publication) are linked,
+    not read again."""
     previous = previous_hashes(dist)
     written = []
     try:
         with staged(dist, commit, dirty) as stage:
             for job in jobs:
+                if job.publication.slug in unchanged:
+                    _keep(stage, job, store.hashes(job.key))
+                    continue
                 data = unstored.get(job.key) or store.get(job.key)
                 if data is None:
                     raise ContentError([Problem("D003", f"the outputs of "
                                                 f"{job.publication.slug} left the cache "
                                                 "while the run went on", store.folder)])
-                embargo = job.publication.embargo.text if job.publication.embargo else None
-                for kind, name in _names(job).items():
-                    entry = Entry(name, job.publication.slug, kind, job.mark is not None,
-                                  embargo)
-                    sha256 = hashlib.sha256(data[kind]).hexdigest()
-                    if previous.get(name) == sha256 and stage.keep(entry, sha256):
+                for kind, entry in _entries(job).items():
+                    name = entry.path
+                    if previous.get(name) == hashlib.sha256(data[kind]).hexdigest():
+                        stage.keep(entry, previous[name])
                         continue
                     stage.write(entry, data[kind])
                     written.append(dist / name)
@@ -475,6 +480,17 @@ def _place(jobs: list[Job], store: Cache, unstored: dict[str, dict[str, bytes]],
                                             f"{error.strerror or error}; dist/ is as it was",
                                     dist)]) from None
     return written
+
+
+def _entries(job: Job) -> dict[str, Entry]:
+    embargo = job.publication.embargo.text if job.publication.embargo else None
+    return {kind: Entry(name, job.publication.slug, kind, job.mark is not None, embargo)
+            for kind, name in _names(job).items()}
+
+
+def _keep(stage, job: Job, hashes: dict[str, str]) -> None:
+    for kind, entry in _entries(job).items():
+        stage.keep(entry, hashes[kind])
 
 
 def _names(job: Job) -> dict[str, str]:

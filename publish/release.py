@@ -57,24 +57,18 @@ class Stage:
                                     "sha256": hashlib.sha256(data).hexdigest()}
         return target
 
-    def keep(self, entry: Entry, sha256: str) -> bool:
-        """Take dist/'s copy of an output (a hard link, no copy) if it still holds exactly
-        `sha256`; False if it does not, and the output must be written."""
+    def keep(self, entry: Entry, sha256: str) -> None:
+        """Take dist/'s copy of an output, which the caller checked holds `sha256`: a hard
+        link where the file system allows, else a copy."""
         source = self.dist / entry.path
-        try:
-            data = source.read_bytes()
-        except OSError:
-            return False
-        if hashlib.sha256(data).hexdigest() != sha256:
-            return False
         target = self._target(entry)
         try:
             os.link(source, target)
         except OSError:
-            target.write_bytes(data)
-        self.entries[entry.path] = {**entry.__dict__, "bytes": len(data), "sha256": sha256}
+            shutil.copyfile(source, target)
+        self.entries[entry.path] = {**entry.__dict__, "bytes": target.stat().st_size,
+                                    "sha256": sha256}
         self.kept += 1
-        return True
 
     def _target(self, entry: Entry) -> Path:
         target = self.root / entry.path
