@@ -44,8 +44,8 @@ def timed(command: list[str], cwd: Path = ROOT) -> tuple[float, float]:
 def final_html(folder: Path) -> Path:
     """The profile's print HTML, exactly as publish hands it to WeasyPrint."""
     from publish.build import STYLESHEETS, load_and_validate, release_date
-    from publish.figures import Standings
-    from publish.html import page_for, profile_html
+    from publish.kinds.ocindex.figures import Standings
+    from publish.kinds.ocindex.html import page_for, profile_html
     (entry,) = load_and_validate(ROOT, [PROFILE]).editions
     (publication,) = entry.publications()
     page = page_for(publication, Standings(entry.edition).figures(publication.country.iso2),

@@ -4,7 +4,7 @@ put in place.
 `publish build` makes review copies: their names say "draft" and every page carries a mark,
 the embargo's while it has not lifted. `publish release` makes the public files, unmarked,
 and refuses to run before the embargo. Both stage everything and touch dist/ only once all
-outputs are written and verified (:mod:`publish.release`).
+outputs are written and verified (:mod:`publish.core.dist`).
 """
 from __future__ import annotations
 
@@ -17,12 +17,19 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from . import clock
-from .cache import Cache, design_digest, edition_digest, publication_key, tool_digest
-from .figures import Standings
-from .html import page_for, profile_html
-from .limits import DEFAULT_LIMITS, Limited
-from .load import (
+from .core import clock
+from .core.cache import Cache, design_digest, tool_digest
+from .core.dist import Entry, foreign_files, previous_hashes, source_state, staged
+from .core.limits import DEFAULT_LIMITS, Limited
+from .core.lock import exclusive
+from .core.problems import ContentError, EmbargoNotLifted, Problem, Problems, excerpt, visible
+from .core.sources import Project
+from .core.stylesheets import check_stylesheets
+from .core.workers import Job, Outcome, run_jobs
+from .kinds.ocindex.figures import Standings
+from .kinds.ocindex.html import page_for, profile_html
+from .kinds.ocindex.keys import edition_digest, publication_key
+from .kinds.ocindex.load import (
     Edition,
     Profile,
     Publication,
@@ -32,13 +39,7 @@ from .load import (
     load_edition,
     load_profile,
 )
-from .lock import exclusive
-from .problems import ContentError, EmbargoNotLifted, Problem, Problems, excerpt, visible
-from .release import Entry, foreign_files, previous_hashes, source_state, staged
-from .sources import Project
-from .stylesheets import check_stylesheets
-from .validate import check_edition, check_owners, check_profile, check_slugs
-from .workers import Job, Outcome, run_jobs
+from .kinds.ocindex.validate import check_edition, check_owners, check_profile, check_slugs
 
 log = logging.getLogger("publish")
 
@@ -501,9 +502,9 @@ def _names(job: Job) -> dict[str, str]:
 def _render(job: Job, standings: Standings, project: Project,
             options: Options) -> dict[str, bytes]:
     """One publication's PDF and EPUB, rendered and verified."""
-    from .epub import build_epub  # imported here: a build with nothing to render needs
-    from .pdf import render_pdf  # neither WeasyPrint nor ebooklib, and starts faster
-    from .verify import verify_epub, verify_pdf
+    from .core.pdf import render_pdf  # neither WeasyPrint nor ebooklib, and starts faster
+    from .core.verify import verify_epub, verify_pdf
+    from .kinds.ocindex.epub import build_epub  # imported here: a build with nothing to render needs
 
     publication, mark = job.publication, job.mark
     page = page_for(publication, standings.figures(publication.country.iso2), mark)

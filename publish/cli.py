@@ -15,11 +15,11 @@ from pathlib import Path
 
 from . import __version__
 from .build import build, check
-from .clock import ENVIRONMENT, InstantError
-from .limits import DEFAULT_LIMITS
-from .problems import ContentError, EmbargoNotLifted, Problem, visible
-from .progress import Progress, summary
-from .release import merge
+from .core.clock import ENVIRONMENT, InstantError
+from .core.dist import merge
+from .core.limits import DEFAULT_LIMITS
+from .core.problems import ContentError, EmbargoNotLifted, Problem, visible
+from .core.progress import Progress, summary
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_EMBARGOED = 0, 1, 2, 3
 

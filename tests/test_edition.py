@@ -14,10 +14,11 @@ import pytest
 from conftest import PROJECT, make_small_edition, run_cli
 from readback import pdf_pages_text, pdffonts, squeeze
 
-from publish import cache as cache_module
 from publish.build import load_and_validate
-from publish.cache import design_digest, edition_digest, publication_key, tool_digest
-from publish.sources import Project
+from publish.core import cache as cache_module
+from publish.core.cache import design_digest, tool_digest
+from publish.core.sources import Project
+from publish.kinds.ocindex.keys import edition_digest, publication_key
 
 EDITION = Path("content/gocindex-2025")
 NOW = "2026-01-01T00:00:00Z"
@@ -65,7 +66,7 @@ def test_a_factsheet_gives_every_indicator_with_score_change_and_definition(smal
     (entry,) = load_and_validate(small).editions
     (publication,) = [p for p in entry.publications() if p.country.iso2 == "ST"]
     assert publication.profile is None
-    from publish.figures import Standings
+    from publish.kinds.ocindex.figures import Standings
     figures = Standings(entry.edition).figures("ST")
     pages = pdf_pages_text(serial / "gocindex-2025/sao-tome-and-principe-draft.pdf")
     assert 2 <= len(pages) <= 4

@@ -10,9 +10,9 @@ from lxml import etree
 from readback import EPUBCHECK_SEVERITIES_THAT_FAIL, epubcheck, pdf_pages_text, squeeze
 
 from publish.build import output_name
-from publish.epub import identifier
-from publish.figures import Standings
-from publish.html import page_for
+from publish.kinds.ocindex.epub import identifier
+from publish.kinds.ocindex.figures import Standings
+from publish.kinds.ocindex.html import page_for
 
 NS = {"opf": "http://www.idpf.org/2007/opf", "dc": "http://purl.org/dc/elements/1.1/",
       "x": "http://www.w3.org/1999/xhtml", "ncx": "http://www.daisy.org/z3986/2005/ncx/",

@@ -21,7 +21,7 @@ import pytest
 from conftest import PROJECT, earlier_dist, run_cli
 from processes import running_with, survivors_after, wait_for_descendants
 
-from publish.cache import Cache
+from publish.core.cache import Cache
 
 NOW = "2026-01-01T00:00:00Z"
 TWO = "1/97"     # the shard of two factsheets: afghanistan and liechtenstein

@@ -186,9 +186,9 @@ def test_hostile_input_is_refused(setting, name, breaking, code, culprit):
 
 def test_the_fetcher_refuses_what_the_checks_missed(setting, tmp_path):
     """The renderer's own safety net, met directly: no network, nothing outside."""
-    from publish.pdf import render_pdf
-    from publish.problems import ContentError
-    from publish.sources import Project
+    from publish.core.pdf import render_pdf
+    from publish.core.problems import ContentError
+    from publish.core.sources import Project
     for url in (f"file://{setting['secret']}", f"{setting['server']}/x.png",
                 "styles/../../../../../../../etc/hostname"):
         html = f'<html lang="en"><title>t</title><body><img src="{url}" alt="x"></body></html>'

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from conftest import EDITION, KYRGYZSTAN, PROJECT, make_small_edition, run_cli
 
-from publish.lock import exclusive
-from publish.problems import MAX_MESSAGE
+from publish.core.lock import exclusive
+from publish.core.problems import MAX_MESSAGE
 
 PROFILES = EDITION / "profiles"
 NOW = "2026-01-01T00:00:00Z"

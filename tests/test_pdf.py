@@ -82,7 +82,7 @@ def test_bookmarks_mirror_the_outline(pdf_path, publication):
 
 
 def test_dashboard_shows_every_indicator_score_and_change(pages, publication, loaded):
-    from publish.figures import Standings
+    from publish.kinds.ocindex.figures import Standings
     figures = Standings(publication.edition).figures(publication.country.iso2)
     dashboard = squeeze(pages[0])
     for indicator in publication.edition.outline.indicators:
@@ -92,7 +92,7 @@ def test_dashboard_shows_every_indicator_score_and_change(pages, publication, lo
 
 
 def test_dashboard_shows_the_derived_figures(pages, publication):
-    from publish.figures import Standings
+    from publish.kinds.ocindex.figures import Standings
     figures = Standings(publication.edition).figures(publication.country.iso2)
     dashboard = squeeze(pages[0])
     for heading in publication.edition.outline.headings:

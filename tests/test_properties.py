@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from publish.build import check
-from publish.problems import CODES
+from publish.core.problems import CODES
 
 PROFILE = Path("content/gocindex-2025/profiles/kyrgyzstan")
 EDITION = Path("content/gocindex-2025")

@@ -17,7 +17,7 @@ from processes import survivors_after, wait_for_descendants
 from readback import pdf_pages_text, squeeze
 
 from publish.build import output_name
-from publish.clock import parse_instant
+from publish.core.clock import parse_instant
 
 
 def shifted(instant: str, seconds: int) -> str:
@@ -198,6 +198,6 @@ def test_a_build_killed_mid_render_leaves_dist_unchanged(occupied_dist, embargo)
 def test_only_the_clock_module_reads_the_clock():
     readers = re.compile(r"datetime\.now\(|datetime\.utcnow\(|date\.today\(|time\.time\(|"
                          r"localtime\(|gmtime\(")
-    offenders = [path.name for path in (PROJECT / "publish").glob("*.py")
+    offenders = [path.name for path in (PROJECT / "publish").rglob("*.py")
                  if path.name != "clock.py" and readers.search(path.read_text())]
     assert offenders == []

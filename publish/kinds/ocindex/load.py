@@ -8,7 +8,7 @@ Layout of content/ (see the README)::
     content/<edition>/profiles/<name>/    profile.yaml and narrative.md of one country
 
 Loading turns files into objects and reports every problem of form (syntax, keys, kinds);
-the checks of meaning (order, coverage, score ranges) belong to :mod:`publish.validate`.
+the checks of meaning (order, coverage, score ranges) belong to :mod:`publish.kinds.ocindex.validate`.
 """
 from __future__ import annotations
 
@@ -22,11 +22,11 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from .clock import InstantError, parse_instant
+from ...core.clock import InstantError, parse_instant
+from ...core.problems import ContentError, Problem, Problems, excerpt
+from ...core.sources import Fields, Project
 from .narrative import Narrative, Paragraph, inline_text, load_narrative
 from .outline import Indicator, Outline, load_outline
-from .problems import ContentError, Problem, Problems, excerpt
-from .sources import Fields, Project
 
 FIXED_COLUMNS = ("iso2", "country", "continent", "region")
 

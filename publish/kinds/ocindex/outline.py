@@ -10,8 +10,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .problems import Problems
-from .sources import Fields, Project
+from ...core.problems import Problems
+from ...core.sources import Fields, Project
 
 AVERAGES = ("indicators", "sections")
 

@@ -7,7 +7,7 @@ still rendered in a child of its worker, under the time and memory limits.
 The pool is publish's own rather than concurrent.futures': a worker that dies (killed, out of
 memory) fails the one publication it was building and is replaced, where a
 ProcessPoolExecutor would break and fail every publication still to come; and every worker is
-tied to the run (:func:`publish.limits.die_with_parent`) and killed when it ends, however it
+tied to the run (:func:`publish.core.limits.die_with_parent`) and killed when it ends, however it
 ends, so that no process outlives an interrupted or killed build.
 """
 from __future__ import annotations

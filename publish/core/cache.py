@@ -1,9 +1,9 @@
 """The build cache: every output stored under a hash of all it depends on.
 
-A publication's key covers its own files (profile folder), its edition (edition.yaml,
-outline.yaml, both datasets: ranks depend on every country), the design (templates,
-stylesheets, fonts), the tool (its version and source) and the options that change the bytes
-(review mark, strict, SOURCE_DATE_EPOCH). Same key, same bytes: a hit is copied, never
+A publication's key covers what its kind says it depends on (for a country profile: its
+folder, and its edition's files, since ranks depend on every country), the design
+(stylesheets, fonts), the tool (its version, code and templates) and the options that change
+the bytes (review mark, strict, SOURCE_DATE_EPOCH). Same key, same bytes: a hit is copied, never
 re-rendered, and a cold build gives the bytes a cached one would.
 """
 from __future__ import annotations
@@ -15,15 +15,15 @@ import shutil
 from functools import cache
 from pathlib import Path
 
-from . import __version__
+from .. import __version__
 from .sources import MAX_ASSET_BYTES, Project
 
-PACKAGE = Path(__file__).parent
+PACKAGE = Path(__file__).parent.parent  # all of publish: its code and templates
 KINDS = ("pdf", "epub")
 TEMPORARY = ".tmp"  # the suffix of an entry being written: .<key[:8]>.<pid>.tmp
 
 
-def _digest_files(project: Project, paths, base: Path) -> str:
+def digest_files(project: Project, paths, base: Path) -> str:
     """Files' names (relative to `base`, so that a project hashes the same wherever it lies)
     and contents, each read through the project's confinement."""
     digest = hashlib.sha256()
@@ -48,27 +48,15 @@ def design_digest(project: Project) -> str:
     """The project's stylesheets and fonts."""
     files = [path for folder in ("styles", "fonts")
              for path in project.files_under(project.root / folder)]
-    return _digest_files(project, files, project.root)
+    return digest_files(project, files, project.root)
 
 
-def edition_digest(project: Project, edition) -> str:
-    """The edition's files: edition.yaml, the outline, both datasets."""
-    return _digest_files(project, [edition.file, edition.outline.file, edition.dataset.file,
-                                   edition.previous.file], project.root)
-
-
-def publication_key(project: Project, publication, shared: str, options: dict) -> str:
-    """The cache key of one publication's outputs: `shared` (tool, design, edition), its own
-    folder's files and the options that change its bytes."""
-    profile = publication.profile
-    parts = {
-        "shared": shared,
-        "publication": publication.slug,
-        "profile": _digest_files(project, project.files_under(profile.dir), profile.dir)
-                   if profile else None,
-        "options": options,
-        "source_date_epoch": os.environ.get("SOURCE_DATE_EPOCH"),
-    }
+def cache_key(shared: str, own: dict, options: dict) -> str:
+    """The cache key of one publication's outputs: `shared` (tool, design, what a kind shares
+    between publications), `own` (what a kind says is the publication's own: its name, the
+    digest of its files) and the options that change its bytes."""
+    parts = {"shared": shared, "own": own, "options": options,
+             "source_date_epoch": os.environ.get("SOURCE_DATE_EPOCH")}
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
 

@@ -13,9 +13,9 @@ from urllib.parse import unquote, urlsplit
 
 from markdown_it import MarkdownIt
 
+from ...core.problems import ContentError, Problems, excerpt
+from ...core.sources import Project
 from .outline import Heading, Indicator, Outline
-from .problems import ContentError, Problems, excerpt
-from .sources import Project
 
 LINK_SCHEMES = ("http", "https", "mailto")
 IMAGE_TYPES = (".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp")

@@ -1,6 +1,6 @@
 """Checking stylesheets before rendering: every url() and @import must stay in the project.
 
-The renderer's fetcher refuses anything else anyway (:mod:`publish.fetch`); checking first
+The renderer's fetcher refuses anything else anyway (:mod:`publish.core.fetch`); checking first
 names the stylesheet and line, which the renderer cannot.
 """
 from __future__ import annotations

@@ -18,8 +18,8 @@ from pathlib import Path
 
 from ebooklib import epub
 
+from ...core.sources import MAX_ASSET_BYTES, Project
 from .html import Page, chart_svg, render
-from .sources import MAX_ASSET_BYTES, Project
 
 FONT_MEDIA_TYPE = "font/ttf"
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)

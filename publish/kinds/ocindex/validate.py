@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from ...core.problems import Problems, excerpt
 from .load import Dataset, Edition, Narrative, Profile, slugify
 from .outline import Outline
-from .problems import Problems, excerpt
 
 LOWEST, HIGHEST, STEP = Decimal(1), Decimal(10), Decimal("0.5")
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import jinja2
 from markupsafe import Markup
 
-from . import __version__
+from ... import __version__
 from .charts import Chart, band_labels, charts_for
 from .figures import Figures
 from .load import Paragraph, Publication

@@ -1,0 +1,3 @@
+"""The core: knows no kind of publication. It reads the project's files (confined), reports
+problems, keeps the clock, renders and verifies PDFs and EPUBs, caches, runs workers and puts
+outputs in place."""

@@ -1,0 +1,1 @@
+"""Kinds of publication: each tells the core what to build."""

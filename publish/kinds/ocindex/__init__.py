@@ -1,0 +1,1 @@
+"""The Global Organized Crime Index's country profile and factsheet."""
