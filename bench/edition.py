@@ -43,14 +43,14 @@ def timed(command: list[str], cwd: Path = ROOT) -> tuple[float, float]:
 
 def final_html(folder: Path) -> Path:
     """The profile's print HTML, exactly as publish hands it to WeasyPrint."""
-    from publish.build import STYLESHEETS, load_and_validate, release_date
+    from publish.build import load_and_validate, release_date
     from publish.kinds.ocindex.figures import Standings
     from publish.kinds.ocindex.html import page_for, profile_html
     (entry,) = load_and_validate(ROOT, [PROFILE]).editions
     (publication,) = entry.publications()
     page = page_for(publication, Standings(entry.edition).figures(publication.country.iso2),
                     "REVIEW COPY - NOT THE RELEASED FILE")
-    html = profile_html(page, STYLESHEETS,
+    html = profile_html(page, entry.edition.stylesheets["print"],
                         release_date(publication).strftime("%Y-%m-%dT%H:%M:%SZ"))
     path = folder / "kyrgyzstan.html"
     path.write_text(html, encoding="utf-8")

@@ -43,8 +43,6 @@ from .kinds.ocindex.validate import check_edition, check_owners, check_profile, 
 
 log = logging.getLogger("publish")
 
-STYLESHEETS = ("styles/fonts.css", "styles/print.css")
-EPUB_STYLESHEETS = ("styles/fonts.css", "styles/epub.css")
 DRAFT_SUFFIX = "-draft"
 CACHE_FOLDER = ".publish-cache"
 
@@ -131,7 +129,6 @@ def load_and_validate(root: Path, paths: list[Path] = ()) -> Selection:
     every problem: those of one publication stay with it."""
     project = Project.at(root)
     problems = Problems()
-    problems.extend(check_stylesheets(project, STYLESHEETS + EPUB_STYLESHEETS))
     try:
         selection = _selection(project, list(paths))
     except ContentError as error:
@@ -149,6 +146,8 @@ def _load_edition(project: Project, edition_dir: Path,
     except ContentError as error:
         return _unreadable(edition_dir, error.problems)
     entry = Loaded(edition.slug, edition)
+    stylesheet_problems = check_stylesheets(project, tuple(
+        path for paths in edition.stylesheets.values() for path in paths))
     # Every profile is loaded, even when some are chosen: a folder elsewhere may claim the
     # same country, and a chosen one must not be built over a conflict.
     found = {}
@@ -181,7 +180,7 @@ def _load_edition(project: Project, edition_dir: Path,
         entry.failed = {name: found for name, found in entry.failed.items() if name in names}
     # Figures and ranks draw on every country: problems of the edition's own files stop all of
     # its publications (its profiles are still checked, so that one run reports everything).
-    edition_problems = check_edition(edition)
+    edition_problems = stylesheet_problems + check_edition(edition)
     if edition_problems:
         entry.failed[entry.name] = edition_problems
     return entry
@@ -509,13 +508,13 @@ def _render(job: Job, standings: Standings, project: Project,
     publication, mark = job.publication, job.mark
     page = page_for(publication, standings.figures(publication.country.iso2), mark)
     dated = release_date(publication)
-    html = profile_html(page, stylesheets=STYLESHEETS,
+    html = profile_html(page, stylesheets=publication.edition.stylesheets["print"],
                         created=dated.strftime("%Y-%m-%dT%H:%M:%SZ"))
     source = publication.profile.dir if publication.profile else publication.edition.dir
     # The PDF renders in a bounded child while this process makes the EPUB.
     with Limited(render_pdf, html, project, identifier(publication), strict=options.strict,
                  mark=mark, source=source, blame=source, **options.limits) as rendering:
-        epub = build_epub(page, project, dated, EPUB_STYLESHEETS)
+        epub = build_epub(page, project, dated, publication.edition.stylesheets["epub"])
         pdf = rendering.result()
     problems = verify_pdf(pdf, mark, blame=source)
     if options.check_epub:

@@ -45,8 +45,8 @@ def tool_digest() -> str:
 
 
 def design_digest(project: Project) -> str:
-    """The project's stylesheets and fonts."""
-    files = [path for folder in ("styles", "fonts")
+    """The project's stylesheets, fonts and the templates it overrides."""
+    files = [path for folder in ("styles", "fonts", "templates")
              for path in project.files_under(project.root / folder)]
     return digest_files(project, files, project.root)
 

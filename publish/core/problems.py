@@ -75,6 +75,7 @@ CODES: dict[str, tuple[str, str]] = {
              "or raise the limit with --time-limit or --memory-limit"),
     "R004": ("a worker process died",
              "run again; if it happens again, report it with the output of -v"),
+    "R005": ("template error", "correct the template at the place shown"),
     # D: putting outputs in place
     "D001": ("the output folder is not publish's",
              "name an empty folder, or one that publish made (it holds manifest.json)"),

@@ -47,7 +47,7 @@ def _document(page: Page, name: str, title: str, template: str, css: list[epub.E
               **context) -> epub.EpubHtml:
     language = page.edition.language
     item = epub.EpubHtml(uid=name, file_name=f"{name}.xhtml", title=title, lang=language)
-    content = render(f"epub/{template}", page=page, **context)
+    content = render(page, f"epub/{template}", **context)
     for uri, (href, _) in _narrative_images(page).items():
         content = content.replace(f'src="{uri}"', f'src="{href}"')
     item.content = content
@@ -97,7 +97,7 @@ def build_epub(page: Page, project: Project, modified: datetime,
 
     cover_image = epub.EpubCover(uid="cover-image", file_name="images/cover.svg")
     cover_image.media_type = "image/svg+xml"
-    cover_image.content = render("cover.svg", page=page).encode()
+    cover_image.content = render(page, "cover.svg").encode()
     book.add_item(cover_image)
     for chart in page.charts:
         book.add_item(epub.EpubItem(uid=f"chart-{chart.key}", file_name=f"charts/{chart.key}.svg",

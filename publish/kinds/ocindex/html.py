@@ -1,18 +1,20 @@
 """Rendering HTML: Jinja2 templates fed with the loaded content, the outline and the figures.
 
-The same environment serves the PDF document, the EPUB's documents and the SVG charts:
-autoescaping is on, and an undefined variable is an error rather than an empty string.
+The same environment serves the PDF document, the EPUB's documents and the SVG charts: the
+kind's templates, or the project's own of the same name (:mod:`publish.core.templates`),
+sandboxed and autoescaped, and an undefined variable is an error rather than an empty string.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 
 import jinja2
 from markupsafe import Markup
 
 from ... import __version__
+from ...core.sources import Project
+from ...core.templates import template_environment, template_problem
 from .charts import Chart, band_labels, charts_for
 from .figures import Figures
 from .load import Paragraph, Publication
@@ -29,16 +31,9 @@ def thousands(number: int) -> str:
     return f"{number:,}"
 
 
-@cache
-def environment() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
+def environment(project: Project) -> jinja2.Environment:
+    """The kind's templates, overridden by the project's templates/ where it has the file."""
+    env = template_environment(project, TEMPLATES)
     env.filters.update(ordinal=ordinal, thousands=thousands)
     return env
 
@@ -99,16 +94,21 @@ def page_for(publication: Publication, figures: Figures, mark: str | None = None
                 band_labels(publication.edition), mark)
 
 
-def render(template: str, **context) -> str:
-    return environment().get_template(template).render(**context)
+def render(page: Page, template: str, **context) -> str:
+    """A template of the page's project, given the page; a template's mistake is a problem."""
+    project = page.edition.project
+    try:
+        return environment(project).get_template(template).render(page=page, **context)
+    except jinja2.TemplateError as error:
+        raise template_problem(error, project) from None
 
 
 def chart_svg(chart: Chart, page: Page, standalone: bool = False) -> Markup:
     """One chart as SVG: inline in the PDF's HTML, or a standalone image for the EPUB."""
-    return Markup(render("chart.svg", chart=chart, page=page, standalone=standalone))
+    return Markup(render(page, "chart.svg", chart=chart, standalone=standalone))
 
 
 def profile_html(page: Page, stylesheets: tuple[str, ...], created: str | None) -> str:
     """The print document: dashboard, then the narrative under the outline's headings."""
-    return render("print.html", page=page, chart_svg=chart_svg, stylesheets=stylesheets,
+    return render(page, "print.html", chart_svg=chart_svg, stylesheets=stylesheets,
                   created=created)

@@ -17,7 +17,7 @@ import io
 import os
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -80,6 +80,8 @@ class Edition:
     previous: Dataset
     bands: list[ScoreBand]
     embargo: Embargo | None = None
+    # medium ("print", "epub") -> the stylesheets its documents use, relative to the project
+    stylesheets: dict[str, tuple[str, ...]] = field(default_factory=lambda: dict(STYLESHEETS))
 
     @property
     def slug(self) -> str:
@@ -144,10 +146,11 @@ def load_edition(project: Project, edition_dir: Path) -> Edition:
     fields = Fields(project.load_yaml(path), problems, path, what="edition.yaml",
                     required={"title": str, "year": int, "publisher": str, "language": str,
                               "dataset": str, "previous": dict, "score_bands": list},
-                    optional={"embargo": EMBARGO_KINDS})
+                    optional={"embargo": EMBARGO_KINDS, "stylesheets": dict})
     previous = Fields(fields.get("previous", {}), problems, path, what="'previous'",
                       required={"year": int, "dataset": str})
     embargo = _embargo(fields, problems)
+    stylesheets = _stylesheets(project, fields, problems)
     problems.raise_if_any()
     outline = load_outline(project, edition_dir / "outline.yaml")
     dataset = load_dataset(project, edition_dir / fields.get("dataset"), fields.get("year"),
@@ -157,7 +160,36 @@ def load_edition(project: Project, edition_dir: Path) -> Edition:
     bands = _score_bands(fields.get("score_bands"), outline, path, fields.line("score_bands"))
     return Edition(project, edition_dir, path, fields.get("title"), fields.get("year"),
                    fields.get("publisher"), fields.get("language"), outline, dataset, earlier,
-                   bands, embargo)
+                   bands, embargo, stylesheets)
+
+
+# The stylesheets of each medium, unless edition.yaml's `stylesheets` names others.
+STYLESHEETS = {"print": ("styles/fonts.css", "styles/print.css"),
+               "epub": ("styles/fonts.css", "styles/epub.css")}
+
+
+def _stylesheets(project: Project, fields: Fields,
+                 problems: Problems) -> dict[str, tuple[str, ...]]:
+    """The stylesheets edition.yaml chooses: paths of files in the project's styles/."""
+    chosen = dict(STYLESHEETS)
+    if "stylesheets" not in fields.values:
+        return chosen
+    media = Fields(fields.get("stylesheets"), problems, fields.file, what="'stylesheets'",
+                   required={}, optional={medium: list for medium in STYLESHEETS})
+    for medium, paths in media.values.items():
+        line = media.line(medium)
+        if not paths or not all(isinstance(p, str) and p for p in paths):
+            problems.add("L006", f"'{medium}' must list the paths of stylesheets, such as "
+                                 f"{STYLESHEETS[medium][-1]}", fields.file, line)
+            continue
+        for relative in paths:
+            try:
+                project.confine(project.root / relative, within=(project.root / "styles",),
+                                named_at=(fields.file, line))
+            except ContentError as error:
+                problems.extend(error.problems)
+        chosen[medium] = tuple(paths)
+    return chosen
 
 
 # A bare YAML timestamp loads as a date or datetime: accepted here only to be refused clearly.
