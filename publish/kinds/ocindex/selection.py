@@ -1,0 +1,190 @@
+"""Which of the Index's publications a run builds, loaded and validated: every country of each
+edition's dataset (a full profile where it has a narrative, else a factsheet), or the
+countries whose profile folders are named. Problems of one publication stay with it, so that
+a review build can still make the others.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ...core.problems import ContentError, Problem, Problems, excerpt
+from ...core.sources import Project
+from ...core.stylesheets import check_stylesheets
+from .load import (
+    Edition,
+    Profile,
+    Publication,
+    country_named,
+    find_editions,
+    find_profiles,
+    load_edition,
+    load_profile,
+)
+from .validate import check_edition, check_owners, check_profile, check_slugs
+
+
+@dataclass
+class Loaded:
+    """An edition with what a run builds of it, loaded and validated: every country of its
+    dataset (a full profile where it has a narrative, else a factsheet), or the countries
+    whose profiles are named on the command line. Publications whose content has problems
+    are kept apart in `failed`, with their problems, so that the others can still be built."""
+    name: str
+    edition: Edition | None                                   # None: it could not be loaded
+    profiles: list[Profile] = field(default_factory=list)     # sound, one per country
+    chosen: set[str] | None = None                            # country codes; None: all
+    failed: dict[str, list[Problem]] = field(default_factory=dict)  # name -> its problems
+
+    def publications(self) -> list[Publication]:
+        if self.edition is None or self.name in self.failed:  # the edition itself is unsound
+            return []
+        countries = self.edition.dataset.countries
+        by_country = {profile.iso2: profile for profile in self.profiles}
+        chosen = countries if self.chosen is None else sorted(self.chosen)
+        publications = [Publication(self.edition, countries[iso2], by_country.get(iso2))
+                        for iso2 in chosen if iso2 in countries]
+        return sorted((p for p in publications if p.slug not in self.failed),
+                      key=lambda publication: publication.slug)
+
+
+@dataclass
+class Selection:
+    """What a run is asked to build: the editions loaded, and the problems that concern
+    everything (stylesheets, the command's own paths), which no publication can be built past."""
+    editions: list[Loaded]
+    problems: Problems
+
+    def every_problem(self) -> list[Problem]:
+        found = list(self.problems)
+        for entry in self.editions:
+            for problems in entry.failed.values():
+                found.extend(problems)
+        return list(dict.fromkeys(found))  # a problem shared by two publications, once
+
+    @property
+    def failed(self) -> dict[str, list[Problem]]:
+        return {name: problems for entry in self.editions
+                for name, problems in entry.failed.items()}
+
+
+def _selection(project: Project, paths: list[Path]) -> dict[Path, list[Path] | None]:
+    """Edition folder -> its profile folders to build (None: all of them). Paths are taken
+    relative to the project."""
+    content = project.root / "content"
+    if not paths:
+        editions = find_editions(content)
+        if not editions:
+            raise ContentError([Problem("L001", "no content/<edition>/edition.yaml found",
+                                        content, hint="run publish in the project's folder, "
+                                                      "or name it with --project")])
+        return {edition: None for edition in editions}
+    selection: dict[Path, list[Path] | None] = {}
+    for raw in paths:
+        path = project.confine(Path(raw))
+        if path.is_file():
+            path = path.parent
+        if not path.is_dir():
+            raise ContentError([Problem("L001", "no such folder", path,
+                                        hint="name an edition or a profile folder")])
+        if (path / "edition.yaml").is_file():
+            selection[path] = None
+        elif path.parent.name == "profiles" and (path.parent.parent / "edition.yaml").is_file():
+            chosen = selection.setdefault(path.parent.parent, [])
+            if chosen is not None:
+                chosen.append(path)
+        else:
+            raise ContentError([Problem("L001", "not an edition or a profile folder", path,
+                                        hint="name a folder holding edition.yaml or profile.yaml")])
+    return selection
+
+
+def load_and_validate(root: Path, paths: list[Path] = ()) -> Selection:
+    """Load and check every selected edition and profile, and the stylesheets, collecting
+    every problem: those of one publication stay with it."""
+    project = Project.at(root)
+    problems = Problems()
+    try:
+        selection = _selection(project, list(paths))
+    except ContentError as error:
+        problems.extend(error.problems)
+        return Selection([], problems)
+    loaded = [_load_edition(project, edition_dir, profile_dirs)
+              for edition_dir, profile_dirs in selection.items()]
+    return Selection(loaded, problems)
+
+
+def _load_edition(project: Project, edition_dir: Path,
+                  profile_dirs: list[Path] | None) -> Loaded:
+    try:
+        edition = load_edition(project, edition_dir)
+    except ContentError as error:
+        return _unreadable(edition_dir, error.problems)
+    entry = Loaded(edition.slug, edition)
+    stylesheet_problems = check_stylesheets(project, tuple(
+        path for paths in edition.stylesheets.values() for path in paths))
+    # Every profile is loaded, even when some are chosen: a folder elsewhere may claim the
+    # same country, and a chosen one must not be built over a conflict.
+    found = {}
+    for profile_dir in find_profiles(edition_dir):
+        profile, profile_problems = load_profile(profile_dir, edition)
+        if profile is not None:
+            profile_problems.extend(check_profile(profile, edition))
+        found[profile_dir] = (profile, profile_problems)
+    owners = check_owners([profile for profile, _ in found.values() if profile is not None])
+    for iso2, slug_problems in check_slugs(edition).items():
+        entry.failed.setdefault(_slug(edition, iso2), []).extend(slug_problems)
+    for profile_dir, (profile, profile_problems) in found.items():
+        profile_problems.extend(owners.get(profile, []))
+        if not profile_problems:
+            entry.profiles.append(profile)
+            continue
+        for name in _claimed(edition, profile_dir, profile):
+            entry.failed.setdefault(name, []).extend(profile_problems)
+    if profile_dirs is not None:
+        entry.chosen = set()
+        for profile_dir in profile_dirs:
+            claimed = _claimed_countries(edition, profile_dir, found)
+            entry.chosen |= claimed
+            if not claimed and profile_dir not in found:
+                entry.failed[_folder_name(edition, profile_dir)] = [Problem(
+                    "V012", f"the folder '{excerpt(profile_dir.name)}' is not named after a "
+                            f"country of {edition.dataset.file.name}", profile_dir)]
+        names = {_slug(edition, iso2) for iso2 in entry.chosen} | {
+            _folder_name(edition, path) for path in profile_dirs}
+        entry.failed = {name: found for name, found in entry.failed.items() if name in names}
+    # Figures and ranks draw on every country: problems of the edition's own files stop all of
+    # its publications (its profiles are still checked, so that one run reports everything).
+    edition_problems = stylesheet_problems + check_edition(edition)
+    if edition_problems:
+        entry.failed[entry.name] = edition_problems
+    return entry
+
+
+def _unreadable(edition_dir: Path, problems: list[Problem]) -> Loaded:
+    """An edition that cannot be loaded or whose figures would be wrong: nothing of it is built."""
+    return Loaded(edition_dir.name, None, chosen=set(), failed={edition_dir.name: list(problems)})
+
+
+def _claimed_countries(edition: Edition, profile_dir: Path, found: dict) -> set[str]:
+    profile, _ = found.get(profile_dir, (None, None))
+    codes = {country_named(edition, profile_dir.name)}
+    if profile is not None:
+        codes.add(profile.iso2)
+    return {code for code in codes if code in edition.dataset.countries}
+
+
+def _claimed(edition: Edition, profile_dir: Path, profile: Profile | None) -> list[str]:
+    """The publications a broken profile stands in the way of: its code's country and the
+    country its folder is named after; or, if neither, the folder itself."""
+    codes = _claimed_countries(edition, profile_dir, {profile_dir: (profile, None)})
+    return [_slug(edition, iso2) for iso2 in sorted(codes)] or [_folder_name(edition,
+                                                                             profile_dir)]
+
+
+def _slug(edition: Edition, iso2: str) -> str:
+    return Publication(edition, edition.dataset.countries[iso2]).slug
+
+
+def _folder_name(edition: Edition, profile_dir: Path) -> str:
+    return f"{edition.slug}/profiles/{profile_dir.name}"
