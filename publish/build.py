@@ -184,7 +184,7 @@ def _build(project: Project, paths: list[Path], dist: Path, options: Options, no
     def render(job: Job) -> dict[str, bytes]:
         return _render(job, standings[job.publication.edition], project, options)
 
-    to_render = _plan(work, store, dist, report, progress)
+    to_render, kept = _plan(work, store, dist, report, progress)
     unstored: dict[str, dict[str, bytes]] = {}  # outputs the cache could not take
 
     def done(outcome: Outcome) -> None:
@@ -212,8 +212,7 @@ def _build(project: Project, paths: list[Path], dist: Path, options: Options, no
         raise ContentError(report.problems)
     placed = [job for job in work if job.publication.slug not in report.failed]
     if placed:  # a run that built nothing leaves dist/ as it was
-        report.written = _place(placed, set(report.unchanged), store, unstored, dist, commit,
-                                dirty)
+        report.written = _place(placed, kept, store, unstored, dist, commit, dirty)
     return report
 
 
@@ -240,17 +239,20 @@ def _jobs(project: Project, publications: list[Publication], options: Options,
     return work
 
 
-def _plan(work: list[Job], store: Cache, dist: Path, report: Report, progress) -> list[Job]:
+def _plan(work: list[Job], store: Cache, dist: Path, report: Report,
+          progress) -> tuple[list[Job], dict[str, dict[str, str]]]:
     """The jobs to render: those whose outputs are neither in dist/ as they should be nor
-    whole in the cache. The others are counted as unchanged or cached."""
+    whole in the cache; and the outputs to keep as dist/ holds them (job key -> the hash of
+    each), read and checked here. The others are counted as unchanged or cached."""
     previous = previous_hashes(dist)
-    to_render = []
+    to_render, kept = [], {}
     for job in work:
         stored = store.hashes(job.key)
         names = _names(job)
         if stored is not None and all(_dist_holds(dist, previous, names[kind], stored[kind])
                                       for kind in names):
             status = "unchanged"
+            kept[job.key] = stored
         elif stored is not None and store.get(job.key) is not None:
             status = "cached"
         else:
@@ -260,7 +262,7 @@ def _plan(work: list[Job], store: Cache, dist: Path, report: Report, progress) -
             job.publication.slug)
         if progress:
             progress(Outcome(job, status), report)
-    return to_render
+    return to_render, kept
 
 
 def _dist_holds(dist: Path, previous: dict[str, str], name: str, sha256: str) -> bool:
@@ -273,19 +275,18 @@ def _dist_holds(dist: Path, previous: dict[str, str], name: str, sha256: str) ->
         return False
 
 
-def _place(jobs: list[Job], unchanged: set[str], store: Cache,
+def _place(jobs: list[Job], kept: dict[str, dict[str, str]], store: Cache,
            unstored: dict[str, dict[str, bytes]], dist: Path, commit: str | None,
            dirty: bool | None) -> list[Path]:
     """The run's outputs into dist/, all in one exchange; the files written anew. Outputs
-    that planning found in dist/ as they should be (`unchanged`, by publication) are linked,
-    not read again."""
+    that planning found in dist/ as they should be (`kept`) are linked, not read again."""
     previous = previous_hashes(dist)
     written = []
     try:
         with staged(dist, commit, dirty) as stage:
             for job in jobs:
-                if job.publication.slug in unchanged:
-                    _keep(stage, job, store.hashes(job.key))
+                if job.key in kept:
+                    _keep(stage, job, kept[job.key])
                     continue
                 data = unstored.get(job.key) or store.get(job.key)
                 if data is None:
