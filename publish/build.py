@@ -129,7 +129,8 @@ def build(root: Path, paths: list[Path] = (), dist: Path | None = None, *,
     """
     started = time.perf_counter()
     project = Project.at(root)
-    dist = Path(dist).absolute() if dist else project.root / "dist"
+    # A dist/ that is a link: its target is the folder replaced, and the link stays.
+    dist = Path(os.path.realpath(dist if dist else project.root / "dist"))
     with exclusive([project.root, dist.parent], on_wait):
         report = _build(project, list(paths), dist, Options(
             strict=strict or release, release=release,

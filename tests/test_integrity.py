@@ -206,6 +206,20 @@ def test_dist_follows_the_content(small, tmp_path, shared_cache):
     assert {entry["publication"] for entry in manifest["files"]} == {"gocindex-2025-kazakhstan"}
 
 
+def test_a_dist_that_is_a_link_stays_a_link(small, tmp_path, shared_cache):
+    target = tmp_path / "elsewhere"
+    link = tmp_path / "dist"
+    link.symlink_to(target, target_is_directory=True)
+    for selection in (PROFILES / "kazakhstan", PROFILES / "kyrgyzstan"):
+        code, _, err = build(small, link, str(small / selection), cache=shared_cache)
+        assert code == 0, err
+        assert link.is_symlink() and link.resolve() == target.resolve()
+        manifest = assert_dist_is_exact(target)
+        assert {entry["publication"] for entry in manifest["files"]} == {
+            f"gocindex-2025-{selection.name}"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dist", "elsewhere", "project"]
+
+
 def test_a_folder_publish_did_not_make_is_never_replaced(small, tmp_path, shared_cache):
     dist = tmp_path / "mine"
     dist.mkdir()

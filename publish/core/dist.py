@@ -111,14 +111,22 @@ def foreign_files(dist: Path) -> bool:
 def remove_stale_stages(dist: Path) -> None:
     """Staging folders left by runs that were killed (the project lock says none is running)."""
     for stale in dist.parent.glob(f".{dist.name}{STAGING_PREFIX}*"):
-        shutil.rmtree(stale, ignore_errors=True)
+        _remove(stale)
+
+
+def _remove(path: Path) -> None:
+    """A folder and what it holds, or a link (never what it points to)."""
+    if path.is_symlink():
+        path.unlink(missing_ok=True)
+    else:
+        shutil.rmtree(path, ignore_errors=True)
 
 
 @contextmanager
 def staged(dist: Path, source_commit: str | None = None, dirty: bool | None = None):
     """An empty Stage to fill; when the block ends without an exception, its SHA256SUMS and
     manifest are written and it takes dist/'s place, unless it holds exactly what dist/ holds."""
-    dist = Path(dist).absolute()
+    dist = Path(os.path.realpath(dist))  # a link to dist/ stays a link: its target is staged
     dist.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_stages(dist)
     root = dist.parent / f".{dist.name}{STAGING_PREFIX}{os.getpid()}"
@@ -130,7 +138,7 @@ def staged(dist: Path, source_commit: str | None = None, dirty: bool | None = No
         if not _same_as_dist(stage):
             _exchange(root, dist)
     finally:
-        shutil.rmtree(root, ignore_errors=True)
+        _remove(root)
 
 
 def _same_as_dist(stage: Stage) -> bool:
