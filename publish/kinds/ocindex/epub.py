@@ -1,33 +1,26 @@
-"""Writing the EPUB 3: the same page as the PDF, reflowable, read back before it is trusted.
+"""The profile's EPUB 3: the same page as the PDF, reflowable.
 
 ebooklib assembles the package (OPF, navigation document, NCX) from the same content, outline
-and figures as the PDF. Its habits are handled here: `write_epub` reports failure only when
-asked to raise; the NCX says its depth is 0; and the archive carries local timestamps. So the
-EPUB is written to memory, its NCX depth set, and the archive rewritten deterministically:
-`mimetype` first and stored, the entries in a fixed order, all with one fixed timestamp.
+and figures as the PDF; the core writes it deterministically (:mod:`publish.core.epub`).
 """
 from __future__ import annotations
 
-import io
 import mimetypes
-import re
-import uuid
-import zipfile
 from datetime import datetime
 from pathlib import Path
 
 from ebooklib import epub
 
+from ...core.epub import stable_identifier, write_book
 from ...core.sources import MAX_ASSET_BYTES, Project
 from .html import Page, chart_svg, render
 
 FONT_MEDIA_TYPE = "font/ttf"
-ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 
 
 def identifier(page: Page) -> str:
-    """A stable identifier: a UUID derived from the publication, the same on every build."""
-    return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, 'publish:' + page.publication.slug)}"
+    """A stable identifier: the same on every build of the publication."""
+    return stable_identifier(page.publication.slug)
 
 
 def _narrative_images(page: Page) -> dict[str, tuple[str, Path]]:
@@ -132,10 +125,7 @@ def build_epub(page: Page, project: Project, modified: datetime,
     book.guide = [{"type": "cover", "href": cover.file_name, "title": "Cover"},
                   {"type": "text", "href": scores.file_name, "title": "Scores"}]
 
-    raw = io.BytesIO()
-    epub.write_epub(raw, book, {"raise_exceptions": True, "mtime": modified,
-                                "epub3_pages": False})
-    return _deterministic(raw.getvalue(), _depth(page))
+    return write_book(book, modified, _depth(page))
 
 
 def _accessibility(book: epub.EpubBook) -> None:
@@ -158,26 +148,3 @@ def _accessibility(book: epub.EpubBook) -> None:
 
 def _depth(page: Page) -> int:
     return max(heading.level for heading in page.outline.headings)
-
-
-def _deterministic(data: bytes, ncx_depth: int) -> bytes:
-    """Rewrite the archive: mimetype first and stored, fixed order and timestamps."""
-    source = zipfile.ZipFile(io.BytesIO(data))
-    names = source.namelist()
-    assert names[0] == "mimetype"
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as target:
-        for name in names:
-            content = source.read(name)
-            if name.endswith(".ncx"):
-                content = re.sub(rb'content="0" name="dtb:depth"',
-                                 f'content="{ncx_depth}" name="dtb:depth"'.encode(), content)
-            info = zipfile.ZipInfo(name, date_time=ZIP_EPOCH)
-            info.external_attr = 0o644 << 16
-            info.create_system = 3
-            if name == "mimetype":
-                info.compress_type = zipfile.ZIP_STORED
-            else:
-                info.compress_type = zipfile.ZIP_DEFLATED
-            target.writestr(info, content, compresslevel=9 if name != "mimetype" else None)
-    return out.getvalue()
