@@ -280,8 +280,8 @@ def _place(jobs: list[Job], kept: dict[str, dict[str, str]], store: Cache,
            unstored: dict[str, dict[str, bytes]], dist: Path, commit: str | None,
            dirty: bool | None) -> list[Path]:
     """The run's outputs into dist/, all in one exchange; the files written anew. Outputs
-    that planning found in dist/ as they should be (`kept`) are linked, not read again."""
-    previous = previous_hashes(dist)
+    that planning read in dist/ and found as they should be (`kept`) are linked; every other
+    output is written from the cache, never taken from dist/ on its manifest's word."""
     written = []
     try:
         with staged(dist, commit, dirty) as stage:
@@ -295,12 +295,8 @@ def _place(jobs: list[Job], kept: dict[str, dict[str, str]], store: Cache,
                                                 f"{job.publication.slug} left the cache "
                                                 "while the run went on", store.folder)])
                 for kind, entry in _entries(job).items():
-                    name = entry.path
-                    if previous.get(name) == hashlib.sha256(data[kind]).hexdigest():
-                        stage.keep(entry, previous[name])
-                        continue
                     stage.write(entry, data[kind])
-                    written.append(dist / name)
+                    written.append(dist / entry.path)
     except OSError as error:
         raise ContentError([Problem("D003", f"cannot write {visible(error.filename or dist)}: "
                                             f"{error.strerror or error}; dist/ is as it was",

@@ -206,6 +206,22 @@ def test_dist_follows_the_content(small, tmp_path, shared_cache):
     assert {entry["publication"] for entry in manifest["files"]} == {"gocindex-2025-kazakhstan"}
 
 
+def test_an_output_altered_in_dist_is_written_again(small, tmp_path, shared_cache):
+    dist = tmp_path / "dist"
+    kazakhstan = str(small / PROFILES / "kazakhstan")
+    assert build(small, dist, kazakhstan, cache=shared_cache)[0] == 0
+    pdf = dist / "gocindex-2025/kazakhstan-draft.pdf"
+    original = pdf.read_bytes()
+    altered = bytearray(original)
+    altered[len(altered) // 2] ^= 0xFF  # same size: the manifest alone cannot tell
+    pdf.write_bytes(bytes(altered))
+    code, out, err = build(small, dist, kazakhstan, cache=shared_cache)
+    assert code == 0, err
+    assert "1 from the cache" in out
+    assert pdf.read_bytes() == original
+    assert_dist_is_exact(dist)
+
+
 def test_a_dist_that_is_a_link_stays_a_link(small, tmp_path, shared_cache):
     target = tmp_path / "elsewhere"
     link = tmp_path / "dist"
