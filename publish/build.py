@@ -19,7 +19,7 @@ from pathlib import Path
 
 from .core import clock
 from .core.cache import Cache, design_digest, tool_digest
-from .core.dist import Entry, foreign_files, previous_hashes, source_state, staged
+from .core.dist import Entry, previous_hashes, refuse_foreign, source_state, staged
 from .core.limits import DEFAULT_LIMITS, Limited
 from .core.lock import exclusive
 from .core.problems import ContentError, EmbargoNotLifted, Problem, visible
@@ -171,9 +171,9 @@ def _build(project: Project, paths: list[Path], dist: Path, options: Options, no
         raise ContentError([Problem("D002", "the project has uncommitted or untracked changes, "
                                             "so the release would not match its commit",
                                     project.root)])
-    if foreign_files(dist):
-        raise ContentError([Problem("D001", "it holds files but no manifest.json: publish "
-                                            "would replace what it did not make", dist)])
+    problems = refuse_foreign(dist)
+    if problems:
+        raise ContentError(problems)
     report = Report(failed={name: problems for name, problems in selection.failed.items()
                             if name in chosen})
     work = _jobs(project, publications, options, instant, report)
@@ -323,9 +323,11 @@ def _names(job: Job) -> dict[str, str]:
 def _render(job: Job, standings: Standings, project: Project,
             options: Options) -> dict[str, bytes]:
     """One publication's PDF and EPUB, rendered and verified."""
-    from .core.pdf import render_pdf  # neither WeasyPrint nor ebooklib, and starts faster
+    # Imported here: a build with nothing to render needs neither WeasyPrint nor ebooklib,
+    # and starts faster.
+    from .core.pdf import render_pdf
     from .core.verify import verify_epub, verify_pdf
-    from .kinds.ocindex.epub import build_epub  # imported here: a build with nothing to render needs
+    from .kinds.ocindex.epub import build_epub
 
     publication, mark = job.publication, job.mark
     page = page_for(publication, standings.figures(publication.country.iso2), mark)

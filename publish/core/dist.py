@@ -22,7 +22,7 @@ from pathlib import Path
 
 from .. import __version__
 from .lock import exclusive
-from .problems import Problems
+from .problems import Problem, Problems
 
 SUMS, MANIFEST = "SHA256SUMS", "manifest.json"
 STAGING_PREFIX = ".staging-"
@@ -97,15 +97,16 @@ def _previous_entries(dist: Path) -> dict[str, dict]:
         return {}
 
 
-def foreign_files(dist: Path) -> bool:
-    """Whether dist/ exists and holds anything without a manifest of publish's: a folder
+def refuse_foreign(dist: Path) -> list[Problem]:
+    """A problem if dist/ exists and holds anything without a manifest of publish's: a folder
     publish did not make, which a run must not replace."""
     dist = Path(dist)
     if not dist.exists():
-        return False
-    if not dist.is_dir():
-        return True
-    return (not (dist / MANIFEST).is_file()) and any(dist.iterdir())
+        return []
+    if dist.is_dir() and ((dist / MANIFEST).is_file() or not any(dist.iterdir())):
+        return []
+    return [Problem("D001", "it holds files but no manifest.json: publish would replace what "
+                            "it did not make", dist)]
 
 
 def remove_stale_stages(dist: Path) -> None:
@@ -175,7 +176,8 @@ def source_state(folder: Path) -> tuple[str | None, bool | None]:
     if head is None:
         return commit, None
     status = _git(folder, "status", "--porcelain", "--untracked-files=normal")
-    return commit or head.strip(), None if status is None else bool(status.strip())
+    dirty = None if status is None else status.strip() != ""
+    return commit or head.strip(), dirty
 
 
 def _git(folder: Path, *arguments: str) -> str | None:
@@ -192,6 +194,7 @@ def merge(target: Path, shards: list[Path]) -> list[str]:
 
     Every file is checked against its shard's manifest; two shards may not disagree on a file.
     """
+    target = Path(os.path.realpath(target))
     problems, files, commits, dirty = Problems(), {}, set(), set()
     for shard in shards:
         manifest_path = Path(shard) / MANIFEST
@@ -213,18 +216,23 @@ def merge(target: Path, shards: list[Path]) -> list[str]:
     if len(commits) > 1:
         problems.add("R002", "the shards were built from different commits: "
                              + ", ".join(sorted(map(str, commits))), None)
-    if foreign_files(Path(target)):
-        problems.add("D001", "it holds files but no manifest.json: publish would replace what "
-                             "it did not make", target)
+    problems.extend(refuse_foreign(target))
     problems.raise_if_any()
-    # Dirty if any shard was; unknown if any shard could not tell.
-    state = True if True in dirty else None if None in dirty else False
-    with exclusive([Path(target).absolute().parent]), \
-            staged(Path(target), commits.pop() if commits else None, state) as stage:
+    with exclusive([target.parent]), \
+            staged(target, commits.pop() if commits else None, _merged_dirty(dirty)) as stage:
         for path, (entry, data) in sorted(files.items()):
             stage.write(Entry(path, entry["publication"], entry["kind"], entry["draft"],
                               entry["embargo"]), data)
     return sorted(files)
+
+
+def _merged_dirty(states: set[bool | None]) -> bool | None:
+    """Dirty if any shard was; unknown if any shard could not tell; else clean."""
+    if True in states:
+        return True
+    if None in states:
+        return None
+    return False
 
 
 _RENAME_EXCHANGE = 2

@@ -33,7 +33,6 @@ class ProjectFetcher(URLFetcher):
                          fail_on_errors=True, timeout=5)
         self.project = project
         self.allowed = tuple(project.root / folder for folder in folders)
-        self.fetched: list[Path] = []
 
     def fetch(self, url, headers=None):
         scheme = urlsplit(url).scheme.lower()
@@ -48,6 +47,5 @@ class ProjectFetcher(URLFetcher):
             data = self.project.read_bytes(resolved, MAX_ASSET_BYTES)
         except ContentError as error:
             raise RefusedURL(url, error.problems[0].message) from None
-        self.fetched.append(resolved)
         content_type = mimetypes.guess_type(resolved.name)[0] or "application/octet-stream"
         return URLFetcherResponse(resolved.as_uri(), data, {"Content-Type": content_type})

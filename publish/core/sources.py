@@ -114,12 +114,11 @@ class Project:
         except ValueError:
             return "the project"
 
-    def read_bytes(self, path: Path, limit: int = MAX_SOURCE_BYTES,
-                   within: tuple[Path, ...] = (), *,
+    def read_bytes(self, path: Path, limit: int = MAX_SOURCE_BYTES, *,
                    named_at: tuple[Path, int | None] | None = None) -> bytes:
         """The bytes of a regular file inside the project, at most `limit` of them."""
         path = Path(path)
-        resolved = self.confine(path, within, named_at=named_at)
+        resolved = self.confine(path, named_at=named_at)
         where = named_at or (path, None)
         try:
             # O_NONBLOCK: opening a FIFO must not wait for a writer; O_NOFOLLOW: a link put

@@ -142,17 +142,7 @@ def _load_edition(project: Project, edition_dir: Path,
         for name in _claimed(edition, profile_dir, profile):
             entry.failed.setdefault(name, []).extend(profile_problems)
     if profile_dirs is not None:
-        entry.chosen = set()
-        for profile_dir in profile_dirs:
-            claimed = _claimed_countries(edition, profile_dir, found)
-            entry.chosen |= claimed
-            if not claimed and profile_dir not in found:
-                entry.failed[_folder_name(edition, profile_dir)] = [Problem(
-                    "V012", f"the folder '{excerpt(profile_dir.name)}' is not named after a "
-                            f"country of {edition.dataset.file.name}", profile_dir)]
-        names = {_slug(edition, iso2) for iso2 in entry.chosen} | {
-            _folder_name(edition, path) for path in profile_dirs}
-        entry.failed = {name: found for name, found in entry.failed.items() if name in names}
+        _choose(entry, profile_dirs, {path: profile for path, (profile, _) in found.items()})
     # Figures and ranks draw on every country: problems of the edition's own files stop all of
     # its publications (its profiles are still checked, so that one run reports everything).
     edition_problems = stylesheet_problems + check_edition(edition)
@@ -161,13 +151,31 @@ def _load_edition(project: Project, edition_dir: Path,
     return entry
 
 
+def _choose(entry: Loaded, profile_dirs: list[Path], profiles: dict[Path, Profile | None]):
+    """Narrow an edition to the countries the named profile folders claim, with their
+    failures only."""
+    edition = entry.edition
+    entry.chosen = set()
+    for profile_dir in profile_dirs:
+        claimed = _claimed_countries(edition, profile_dir, profiles.get(profile_dir))
+        entry.chosen |= claimed
+        if not claimed and profile_dir not in profiles:
+            entry.failed[_folder_name(edition, profile_dir)] = [Problem(
+                "V012", f"the folder '{excerpt(profile_dir.name)}' is not named after a "
+                        f"country of {edition.dataset.file.name}", profile_dir)]
+    names = {_slug(edition, iso2) for iso2 in entry.chosen} | {
+        _folder_name(edition, path) for path in profile_dirs}
+    entry.failed = {name: problems for name, problems in entry.failed.items() if name in names}
+
+
 def _unreadable(edition_dir: Path, problems: list[Problem]) -> Loaded:
     """An edition that cannot be loaded or whose figures would be wrong: nothing of it is built."""
     return Loaded(edition_dir.name, None, chosen=set(), failed={edition_dir.name: list(problems)})
 
 
-def _claimed_countries(edition: Edition, profile_dir: Path, found: dict) -> set[str]:
-    profile, _ = found.get(profile_dir, (None, None))
+def _claimed_countries(edition: Edition, profile_dir: Path,
+                       profile: Profile | None) -> set[str]:
+    """The countries a profile folder stands for: by its name, and by its code."""
     codes = {country_named(edition, profile_dir.name)}
     if profile is not None:
         codes.add(profile.iso2)
@@ -177,7 +185,7 @@ def _claimed_countries(edition: Edition, profile_dir: Path, found: dict) -> set[
 def _claimed(edition: Edition, profile_dir: Path, profile: Profile | None) -> list[str]:
     """The publications a broken profile stands in the way of: its code's country and the
     country its folder is named after; or, if neither, the folder itself."""
-    codes = _claimed_countries(edition, profile_dir, {profile_dir: (profile, None)})
+    codes = _claimed_countries(edition, profile_dir, profile)
     return [_slug(edition, iso2) for iso2 in sorted(codes)] or [_folder_name(edition,
                                                                              profile_dir)]
 
