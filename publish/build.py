@@ -14,22 +14,23 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from .core import clock
-from .core.cache import Cache, design_digest, tool_digest
+from .core import kind as kind_module
+from .core.cache import Cache, cache_key, design_digest, digest_files, folder_digest, tool_digest
 from .core.dist import Entry, previous_hashes, refuse_foreign, source_state, staged
+from .core.embargo import draft_mark, refuse_before_embargo
+from .core.embargo import release_date as embargo_release_date
+from .core.kind import Publication, Rendering, Selection
 from .core.limits import DEFAULT_LIMITS, Limited
 from .core.lock import exclusive
-from .core.problems import ContentError, EmbargoNotLifted, Problem, visible
+from .core.problems import ContentError, Problem, visible
 from .core.sources import Project
+from .core.stylesheets import check_stylesheets
 from .core.workers import Job, Outcome, run_jobs
-from .kinds.ocindex.figures import Standings
-from .kinds.ocindex.html import page_for, profile_html
-from .kinds.ocindex.keys import edition_digest, publication_key
-from .kinds.ocindex.load import Edition, Publication
-from .kinds.ocindex.selection import load_and_validate
+from .kinds import BUILTIN
 
 log = logging.getLogger("publish")
 
@@ -37,33 +38,34 @@ DRAFT_SUFFIX = "-draft"
 CACHE_FOLDER = ".publish-cache"
 
 
-# -- 1. selecting, loading and validating (the kind's: publish.kinds.ocindex.selection) ------
+# -- 1. selecting, loading and validating (each kind's; found by publish.core.kind) ---------
+
+def select(root: Path, paths: list[Path] = ()) -> Selection:
+    """What the paths name (nothing: the whole project), loaded and checked by its kinds, the
+    stylesheets of every publication included."""
+    project = Project.at(root)
+    selection = kind_module.select(project, list(paths), kind_module.find_kinds(BUILTIN))
+    checked: dict[tuple, list[Problem]] = {}
+    for source in selection.sources:
+        for publication in source.publications():
+            stylesheets = tuple(p for paths in publication.stylesheets.values() for p in paths)
+            key = (stylesheets, publication.kind.styles)
+            if key not in checked:
+                checked[key] = list(check_stylesheets(project, *key))
+            if checked[key]:
+                source.failed[publication.slug] = checked[key]
+    return selection
+
 
 def check(root: Path, paths: list[Path] = ()) -> list[Problem]:
     """Every problem of the selected content, without rendering anything."""
-    return load_and_validate(Path(root), paths).every_problem()
+    return select(root, paths).every_problem()
 
 
-# -- 2. embargo, names and dates ------------------------------------------------------------
-
-def draft_mark(publication: Publication, instant: datetime) -> str:
-    """The mark every page of a review copy carries."""
-    embargo = publication.embargo
-    if embargo is not None and instant < embargo.instant:
-        return f"EMBARGOED - NOT FOR DISTRIBUTION UNTIL {embargo.text}"
-    return "REVIEW COPY - NOT THE RELEASED FILE"
-
-
-def refuse_before_embargo(publications: list[Publication], instant: datetime) -> None:
-    waiting = [(p.slug, p.embargo.text, str(p.embargo.instant - instant).split(".")[0])
-               for p in publications if p.embargo and instant < p.embargo.instant]
-    if waiting:
-        raise EmbargoNotLifted(waiting)
-
+# -- 2. names and dates ---------------------------------------------------------------------
 
 def output_name(publication: Publication, suffix: str, draft: bool = True) -> str:
-    name = publication.slug.removeprefix(publication.edition.slug + "-")
-    return f"{publication.edition.slug}/{name}{DRAFT_SUFFIX if draft else ''}{suffix}"
+    return f"{publication.output}{DRAFT_SUFFIX if draft else ''}{suffix}"
 
 
 def identifier(publication: Publication) -> bytes:
@@ -72,16 +74,8 @@ def identifier(publication: Publication) -> bytes:
 
 
 def release_date(publication: Publication) -> datetime:
-    """The date the files carry: SOURCE_DATE_EPOCH, else the embargo, else the edition's year.
-
-    Never the clock, so that the same content gives the same bytes.
-    """
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if epoch:
-        return datetime.fromtimestamp(int(epoch), UTC)
-    if publication.embargo is not None:
-        return publication.embargo.instant.astimezone(UTC)
-    return datetime(publication.edition.year, 1, 1, tzinfo=UTC)
+    """The date the files carry: SOURCE_DATE_EPOCH, else the embargo, else the publication's."""
+    return embargo_release_date(publication.embargo, publication.date)
 
 
 # -- 3. building ----------------------------------------------------------------------------
@@ -156,12 +150,12 @@ class Options:
 
 def _build(project: Project, paths: list[Path], dist: Path, options: Options, now: str | None,
            store: Cache, progress: Callable | None) -> Report:
-    selection = load_and_validate(project.root, paths)
+    selection = select(project.root, paths)
     selection.problems.raise_if_any()
     if options.release and selection.failed:
         raise ContentError(selection.every_problem())
     instant = clock.now(now)
-    everything = [p for entry in selection.editions for p in entry.publications()]
+    everything = selection.publications()
     chosen = shard_of([p.slug for p in everything] + list(selection.failed), options.shard)
     publications = [p for p in everything if p.slug in chosen]
     if options.release:
@@ -180,10 +174,9 @@ def _build(project: Project, paths: list[Path], dist: Path, options: Options, no
     if options.release and report.failed:
         raise ContentError(report.problems)
     report.total = len(work) + len(report.failed)
-    standings: dict[Edition, Standings] = {}  # derived only if something is to be rendered
 
     def render(job: Job) -> dict[str, bytes]:
-        return _render(job, standings[job.publication.edition], project, options)
+        return _render(job, project, options)
 
     to_render, kept = _plan(work, store, dist, report, progress)
     unstored: dict[str, dict[str, bytes]] = {}  # outputs the cache could not take
@@ -204,10 +197,8 @@ def _build(project: Project, paths: list[Path], dist: Path, options: Options, no
         if progress:
             progress(outcome, report)
 
-    for job in to_render:  # before the workers fork, so that they share the figures
-        edition = job.publication.edition
-        if edition not in standings:
-            standings[edition] = Standings(edition)
+    for job in to_render:  # before the workers fork, so that they share what it derives
+        job.publication.prepare()
     run_jobs(render, to_render, options.jobs, done)
     if options.release and report.failed:
         raise ContentError(report.problems)
@@ -217,25 +208,40 @@ def _build(project: Project, paths: list[Path], dist: Path, options: Options, no
     return report
 
 
+def cache_keys(root: Path, paths: list[Path] = (), *, strict: bool = False,
+               release: bool = False, now: str | None = None) -> dict[str, str]:
+    """Each sound publication's cache key (slug -> key), as a build with these options would
+    compute it: what changed since another state of the project, without rendering."""
+    project = Project.at(root)
+    options = Options(strict=strict or release, release=release, check_epub=release, jobs=1,
+                      shard=None, limits={}, allow_dirty=True)
+    jobs = _jobs(project, select(project.root, paths).publications(), options, clock.now(now),
+                 Report())
+    return {job.publication.slug: job.key for job in jobs}
+
+
 def _jobs(project: Project, publications: list[Publication], options: Options,
           instant: datetime, report: Report) -> list[Job]:
     """A job for each publication, keyed by everything its outputs depend on; a publication
     whose files cannot be hashed (a pipe, a link leading outside) fails alone."""
-    shared = f"{tool_digest()}:{design_digest(project)}"
-    editions: dict[Edition, str] = {}
+    design = f"{tool_digest()}:{design_digest(project)}"
+    kinds: dict[Path, str] = {}
+    hashed: dict[Path, bytes] = {}  # files shared by many publications (datasets) hashed once
     work = []
     for publication in publications:
-        mark = None if options.release else draft_mark(publication, instant)
-        edition = publication.edition
+        mark = None if options.release else draft_mark(publication.embargo, instant)
+        folder = publication.kind.folder
         try:
-            if edition not in editions:
-                editions[edition] = edition_digest(project, edition)
-            key = publication_key(project, publication, f"{shared}:{editions[edition]}",
-                                  {"strict": options.strict, "release": options.release,
-                                   "mark": mark})
+            if folder not in kinds:
+                kinds[folder] = folder_digest(folder)
+            files = digest_files(project, publication.dependencies(), project.root, hashed)
         except ContentError as error:
             report.failed[publication.slug] = error.problems
             continue
+        key = cache_key(f"{design}:{kinds[folder]}",
+                        {"publication": publication.slug, "output": publication.output,
+                         "files": files},
+                        {"strict": options.strict, "release": options.release, "mark": mark})
         work.append(Job(publication, mark, key))
     return work
 
@@ -320,26 +326,24 @@ def _names(job: Job) -> dict[str, str]:
     return {kind: output_name(job.publication, f".{kind}", draft) for kind in ("pdf", "epub")}
 
 
-def _render(job: Job, standings: Standings, project: Project,
-            options: Options) -> dict[str, bytes]:
+def _render(job: Job, project: Project, options: Options) -> dict[str, bytes]:
     """One publication's PDF and EPUB, rendered and verified."""
     # Imported here: a build with nothing to render needs neither WeasyPrint nor ebooklib,
     # and starts faster.
+    from .core.epub import assemble
     from .core.pdf import render_pdf
     from .core.verify import verify_epub, verify_pdf
-    from .kinds.ocindex.epub import build_epub
 
     publication, mark = job.publication, job.mark
-    page = page_for(publication, standings.figures(publication.country.iso2), mark)
-    dated = release_date(publication)
-    html = profile_html(page, stylesheets=publication.edition.stylesheets["print"],
-                        created=dated.strftime("%Y-%m-%dT%H:%M:%SZ"))
-    source = publication.profile.dir if publication.profile else publication.edition.dir
+    rendering = Rendering(project, mark, release_date(publication))
+    html = publication.print_html(rendering)
+    source = publication.source
     # The PDF renders in a bounded child while this process makes the EPUB.
     with Limited(render_pdf, html, project, identifier(publication), strict=options.strict,
-                 mark=mark, source=source, blame=source, **options.limits) as rendering:
-        epub = build_epub(page, project, dated, publication.edition.stylesheets["epub"])
-        pdf = rendering.result()
+                 mark=mark, source=source, kind_styles=publication.kind.styles, blame=source,
+                 **options.limits) as rendering_pdf:
+        epub = assemble(publication.epub(rendering))
+        pdf = rendering_pdf.result()
     problems = verify_pdf(pdf, mark, blame=source)
     if options.check_epub:
         problems += verify_epub(epub, blame=source)

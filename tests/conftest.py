@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from publish import cli
-from publish.build import load_and_validate
+from publish.build import select
 
 PROJECT = Path(__file__).resolve().parent.parent
 KYRGYZSTAN = str(PROJECT / "content/gocindex-2025/profiles/kyrgyzstan")
@@ -39,9 +39,15 @@ def run_cli(*argv: str) -> tuple[int, str, str]:
     return code, out.getvalue(), err.getvalue()
 
 
-def make_small_edition(root: Path) -> Path:
-    for folder in ("content", "styles", "fonts"):
+def copy_index_project(root: Path) -> Path:
+    """The project's edition of the Index, its styles and fonts: no other publication."""
+    for folder in (EDITION, Path("styles"), Path("fonts")):
         shutil.copytree(PROJECT / folder, root / folder)
+    return root
+
+
+def make_small_edition(root: Path) -> Path:
+    copy_index_project(root)
     for name in ("ocindex_2025.csv", "ocindex_2023.csv"):
         path = root / EDITION / "data" / name
         header, *rows = path.read_text(encoding="utf-8").splitlines()
@@ -58,9 +64,10 @@ def project() -> Path:
 @pytest.fixture(scope="session")
 def loaded():
     """The project's content, loaded and validated: what every output must contain."""
-    selection = load_and_validate(PROJECT)
+    from publish.kinds.ocindex.selection import Loaded
+    selection = select(PROJECT)
     assert not selection.every_problem(), selection.every_problem()
-    return selection.editions
+    return [source for source in selection.sources if isinstance(source, Loaded)]
 
 
 @pytest.fixture(scope="session")
@@ -100,6 +107,5 @@ def pdf_path(dist, publication) -> Path:
 @pytest.fixture
 def broken_project(tmp_path) -> Path:
     """A copy of the known-good project to vary: content only, plus styles and fonts."""
-    for folder in ("content", "styles", "fonts"):
-        shutil.copytree(PROJECT / folder, tmp_path / folder)
+    copy_index_project(tmp_path)
     return tmp_path

@@ -14,11 +14,9 @@ import pytest
 from conftest import PROJECT, make_small_edition, run_cli
 from readback import pdf_pages_text, pdffonts, squeeze
 
-from publish.build import load_and_validate
+from publish.build import cache_keys, select
 from publish.core import cache as cache_module
-from publish.core.cache import design_digest, tool_digest
-from publish.core.sources import Project
-from publish.kinds.ocindex.keys import edition_digest, publication_key
+from publish.core.cache import folder_digest, tool_digest
 
 EDITION = Path("content/gocindex-2025")
 NOW = "2026-01-01T00:00:00Z"
@@ -63,7 +61,7 @@ def test_every_country_of_the_dataset_gets_a_publication(serial):
 
 
 def test_a_factsheet_gives_every_indicator_with_score_change_and_definition(small, serial):
-    (entry,) = load_and_validate(small).editions
+    (entry,) = select(small).sources
     (publication,) = [p for p in entry.publications() if p.country.iso2 == "ST"]
     assert publication.profile is None
     from publish.kinds.ocindex.figures import Standings
@@ -87,7 +85,7 @@ def test_a_narrative_turns_a_factsheet_into_a_profile(small, tmp_path):
     folder = project / EDITION / "profiles/kazakhstan"
     folder.mkdir()
     (folder / "narrative.md").write_text(narrative.replace("Kyrgyzstan", "Kazakhstan"))
-    (entry,) = load_and_validate(project).editions
+    (entry,) = select(project).sources
     (publication,) = [p for p in entry.publications() if p.country.iso2 == "KZ"]
     assert publication.profile is not None and publication.profile.narrative is not None
 
@@ -112,16 +110,13 @@ def test_one_broken_publication_fails_alone(small, tmp_path):
 
 def _keys(root: Path, **options) -> dict[str, str]:
     tool_digest.cache_clear()
-    (entry,) = load_and_validate(root).editions
-    project = Project.at(root)
-    shared = f"{tool_digest()}:{design_digest(project)}:{edition_digest(project, entry.edition)}"
-    return {p.slug: publication_key(project, p, shared, {"strict": False, "release": False,
-                                                         "mark": "M", **options})
-            for p in entry.publications()}
+    folder_digest.cache_clear()
+    return cache_keys(root, now=NOW, **options)
 
 
 @pytest.mark.parametrize("change, rebuilds", [
-    ("profile", "one"), ("stylesheet", "all"), ("font", "all"), ("dataset", "all"),
+    ("profile", "one"), ("stylesheet", "all"), ("stylesheet override", "all"),
+    ("template override", "all"), ("font", "all"), ("dataset", "all"),
     ("previous dataset", "all"), ("outline", "all"), ("edition", "all"), ("tool", "all"),
     ("options", "all"), ("nothing", "none"),
 ])
@@ -133,7 +128,10 @@ def test_cache_keys_change_with_what_outputs_depend_on(small, tmp_path, monkeypa
     options = {}
     edits = {
         "profile": EDITION / "profiles/kyrgyzstan/narrative.md",
-        "stylesheet": Path("styles/print.css"),
+        "stylesheet": Path("styles/fonts.css"),
+        # A file the project did not have: it now overrides the kind's own.
+        "stylesheet override": Path("styles/print.css"),
+        "template override": Path("templates/print.html"),
         "font": Path("fonts/OpenSans-Regular.ttf"),
         "dataset": EDITION / "data/ocindex_2025.csv",
         "previous dataset": EDITION / "data/ocindex_2023.csv",
@@ -141,6 +139,7 @@ def test_cache_keys_change_with_what_outputs_depend_on(small, tmp_path, monkeypa
         "edition": EDITION / "edition.yaml",
     }
     if change in edits:
+        (project / edits[change]).parent.mkdir(exist_ok=True)
         with (project / edits[change]).open("ab") as stream:
             stream.write(b"\n" if change != "font" else b"\0")
     elif change == "tool":
@@ -149,6 +148,7 @@ def test_cache_keys_change_with_what_outputs_depend_on(small, tmp_path, monkeypa
         options = {"strict": True}
     after = _keys(project, **options)
     tool_digest.cache_clear()
+    folder_digest.cache_clear()
     changed = {slug for slug in before if before[slug] != after[slug]}
     expected = {"one": {"gocindex-2025-kyrgyzstan"}, "all": set(before), "none": set()}[rebuilds]
     assert changed == expected

@@ -156,7 +156,7 @@ CASES = [
     ("empty dataset", replace(EDITION / "data/ocindex_2025.csv", data=b""), "L010",
      str(EDITION / "data/ocindex_2025.csv")),
     ("missing outline", replace(EDITION / "outline.yaml"), "L001", str(EDITION / "outline.yaml")),
-    ("missing stylesheet", replace(Path("styles/print.css")), "L001", "styles/print.css"),
+    ("missing stylesheet", replace(Path("styles/fonts.css")), "L001", "styles/fonts.css"),
 ]
 
 
@@ -210,7 +210,7 @@ CANARY = "CANARY-3f9a1c77-outside-the-project"
 def symlink_to_canary(relative: Path):
     def apply(root: Path, canary: Path):
         target = root / relative
-        target.unlink()
+        target.unlink(missing_ok=True)  # a file the project has, or one it adds
         target.symlink_to(canary)
     return apply
 

@@ -6,7 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import PROJECT, run_cli
+from conftest import PROJECT, copy_index_project, run_cli
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -22,8 +22,7 @@ SETTINGS = settings(max_examples=60, deadline=None,
 @pytest.fixture(scope="module")
 def project(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("project")
-    for folder in ("content", "styles", "fonts"):
-        shutil.copytree(PROJECT / folder, root / folder)
+    copy_index_project(root)
     return root
 
 

@@ -1,9 +1,10 @@
 """The build cache: every output stored under a hash of all it depends on.
 
 A publication's key covers what its kind says it depends on (for a country profile: its
-folder, and its edition's files, since ranks depend on every country), the design
-(stylesheets, fonts), the tool (its version, code and templates) and the options that change
-the bytes (review mark, strict, SOURCE_DATE_EPOCH). Same key, same bytes: a hit is copied, never
+folder, and its edition's files, since ranks depend on every country), the project's design
+(stylesheets, fonts, the templates it overrides), the tool (its version, code, templates and
+styles), the kind's own folder (for a kind installed from elsewhere) and the options that
+change the bytes (review mark, strict, SOURCE_DATE_EPOCH). Same key, same bytes: a hit is copied, never
 re-rendered, and a cold build gives the bytes a cached one would.
 """
 from __future__ import annotations
@@ -23,23 +24,33 @@ KINDS = ("pdf", "epub")
 TEMPORARY = ".tmp"  # the suffix of an entry being written: .<key[:8]>.<pid>.tmp
 
 
-def digest_files(project: Project, paths, base: Path) -> str:
+def digest_files(project: Project, paths, base: Path, hashed: dict | None = None) -> str:
     """Files' names (relative to `base`, so that a project hashes the same wherever it lies)
-    and contents, each read through the project's confinement."""
+    and contents, each read through the project's confinement. `hashed` keeps each file's
+    hash for the run, where many publications share files."""
+    hashed = {} if hashed is None else hashed
     digest = hashlib.sha256()
-    for path in sorted(Path(p) for p in paths):
+    for path in sorted(dict.fromkeys(Path(p) for p in paths)):
+        if path not in hashed:
+            hashed[path] = hashlib.sha256(project.read_bytes(path, MAX_ASSET_BYTES)).digest()
         digest.update(path.relative_to(base).as_posix().encode() + b"\0")
-        digest.update(hashlib.sha256(project.read_bytes(path, MAX_ASSET_BYTES)).digest())
+        digest.update(hashed[path])
     return digest.hexdigest()
 
 
 @cache
 def tool_digest() -> str:
-    """publish itself: its version, code and templates."""
-    digest = hashlib.sha256(__version__.encode())
-    for path in sorted(p for p in PACKAGE.rglob("*") if p.is_file()
+    """publish itself: its version, code, templates and styles."""
+    return hashlib.sha256(__version__.encode() + folder_digest(PACKAGE).encode()).hexdigest()
+
+
+@cache
+def folder_digest(folder: Path) -> str:
+    """Every file of an installed package's folder (a kind's code, templates and styles)."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in Path(folder).rglob("*") if p.is_file()
                        and "__pycache__" not in p.parts):
-        digest.update(path.relative_to(PACKAGE).as_posix().encode() + b"\0")
+        digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
         digest.update(hashlib.sha256(path.read_bytes()).digest())
     return digest.hexdigest()
 

@@ -1,4 +1,9 @@
-"""Writing an EPUB 3 that ebooklib assembled: checked, and the same bytes on every build.
+"""Writing an EPUB 3: assembled by ebooklib from what a kind describes, checked, and the same
+bytes on every build.
+
+A kind describes its EPUB as an :class:`EpubSpec` (metadata, documents, table of contents,
+stylesheets, images, fonts); :func:`assemble` makes the book, with the same accessibility
+metadata for every kind.
 
 ebooklib's habits are handled here, for every kind: `write_epub` reports failure only when
 asked to raise; the NCX says its depth is 0; and the archive carries local timestamps. So the
@@ -11,11 +16,145 @@ import io
 import re
 import uuid
 import zipfile
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from ebooklib import epub
 
+from .sources import MAX_ASSET_BYTES, Project
+
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+FONT_MEDIA_TYPE = "font/ttf"
+
+
+@dataclass(frozen=True)
+class Asset:
+    """A file of the EPUB other than a document: a stylesheet, an image, a font."""
+    name: str           # its path in the EPUB, such as "images/cover.svg"
+    media_type: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class Document:
+    """One XHTML document of the reading order; `content` is the whole document."""
+    name: str           # its path in the EPUB, such as "chapter-1.xhtml"
+    title: str
+    content: str
+
+
+@dataclass(frozen=True)
+class TocEntry:
+    title: str
+    href: str           # "chapter-1.xhtml#its-id"
+    children: tuple[TocEntry, ...] = ()
+
+
+@dataclass
+class EpubSpec:
+    """An EPUB as a kind describes it."""
+    identifier: str
+    title: str
+    language: str
+    date: datetime
+    documents: list[Document]
+    toc: list[TocEntry]
+    authors: list[str] = field(default_factory=list)
+    publisher: str | None = None
+    description: str | None = None
+    subjects: list[str] = field(default_factory=list)
+    stylesheets: list[Asset] = field(default_factory=list)   # linked from every document
+    assets: list[Asset] = field(default_factory=list)        # images, fonts
+    cover: Asset | None = None                               # the cover image
+    landmarks: list[tuple[str, str, str]] = field(default_factory=list)  # type, href, title
+    # What a reader needs to know of the book's accessibility, in a sentence or two.
+    accessibility_summary: str = ""
+    accessibility_features: tuple[str, ...] = ("structuralNavigation", "tableOfContents",
+                                                "readingOrder", "displayTransformability")
+
+
+def project_fonts(project: Project) -> list[Asset]:
+    """The project's fonts (fonts/*.ttf), for an EPUB whose stylesheets use them."""
+    return [Asset(f"fonts/{font.name}", FONT_MEDIA_TYPE, project.read_bytes(font, MAX_ASSET_BYTES))
+            for font in sorted((project.root / "fonts").glob("*.ttf"))]
+
+
+def assemble(spec: EpubSpec) -> bytes:
+    """The EPUB's bytes, assembled by ebooklib and written deterministically."""
+    book = epub.EpubBook()
+    book.set_identifier(spec.identifier)
+    book.set_title(spec.title)
+    book.set_language(spec.language)
+    for author in spec.authors:
+        book.add_author(author)
+    if spec.publisher:
+        book.add_metadata("DC", "publisher", spec.publisher)
+    if spec.description:
+        book.add_metadata("DC", "description", spec.description)
+    for subject in spec.subjects:
+        book.add_metadata("DC", "subject", subject)
+    book.add_metadata("DC", "date", spec.date.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    _accessibility(book, spec)
+    css = [_item(asset, f"css-{index}") for index, asset in enumerate(spec.stylesheets, 1)]
+    for item in css:
+        book.add_item(item)
+    for index, asset in enumerate(spec.assets, 1):
+        book.add_item(_item(asset, f"asset-{index}"))
+    if spec.cover is not None:
+        cover = epub.EpubCover(uid="cover-image", file_name=spec.cover.name)
+        cover.media_type = spec.cover.media_type
+        cover.content = spec.cover.data
+        book.add_item(cover)
+    documents = []
+    for index, document in enumerate(spec.documents, 1):
+        item = epub.EpubHtml(uid=f"doc-{index}", file_name=document.name, title=document.title,
+                             lang=spec.language)
+        item.content = document.content
+        for stylesheet in css:
+            item.add_item(stylesheet)
+        book.add_item(item)
+        documents.append(item)
+    book.toc = [_toc_entry(entry, f"toc-{index}") for index, entry in enumerate(spec.toc, 1)]
+    book.add_item(epub.EpubNcx())
+    book.add_item(epub.EpubNav())
+    book.spine = documents
+    book.guide = [{"type": type_, "href": href, "title": title}
+                  for type_, href, title in spec.landmarks]
+    return write_book(book, spec.date, max((_depth(entry) for entry in spec.toc), default=1))
+
+
+def _item(asset: Asset, uid: str) -> epub.EpubItem:
+    return epub.EpubItem(uid=uid, file_name=asset.name, media_type=asset.media_type,
+                         content=asset.data)
+
+
+def _toc_entry(entry: TocEntry, uid: str):
+    """ebooklib's table of contents: a link, or (section, [children]) for an entry with some."""
+    if not entry.children:
+        return epub.Link(entry.href, entry.title, uid)
+    return (epub.Section(entry.title, entry.href),
+            [_toc_entry(child, f"{uid}-{index}") for index, child in enumerate(entry.children, 1)])
+
+
+def _depth(entry: TocEntry) -> int:
+    return 1 + max((_depth(child) for child in entry.children), default=0)
+
+
+def _accessibility(book: epub.EpubBook, spec: EpubSpec) -> None:
+    def meta(prop, value):
+        book.add_metadata(None, "meta", value, {"property": prop})
+
+    images = spec.cover is not None or any(a.media_type.startswith("image/") for a in spec.assets)
+    for mode in ("textual", "visual") if images else ("textual",):
+        meta("schema:accessMode", mode)
+    meta("schema:accessModeSufficient", "textual")
+    features = spec.accessibility_features + (("alternativeText",) if images else ())
+    for feature in dict.fromkeys(features):
+        meta("schema:accessibilityFeature", feature)
+    meta("schema:accessibilityHazard", "none")
+    if spec.accessibility_summary:
+        meta("schema:accessibilitySummary", spec.accessibility_summary)
+    meta("dcterms:conformsTo", "EPUB Accessibility 1.1 - WCAG 2.1 Level AA")
 
 
 def stable_identifier(name: str) -> str:

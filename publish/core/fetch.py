@@ -17,6 +17,7 @@ from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherRespons
 
 from .problems import ContentError
 from .sources import ALLOWED_FOLDERS, MAX_ASSET_BYTES, Project
+from .stylesheets import kind_stand_in
 
 
 class RefusedURL(FatalURLFetchingError):
@@ -28,11 +29,15 @@ class RefusedURL(FatalURLFetchingError):
 
 
 class ProjectFetcher(URLFetcher):
-    def __init__(self, project: Project, folders=ALLOWED_FOLDERS):
+    """`kind_styles`: the kind's styles folder, whose files stand in for those of the project's
+    styles/ that the project does not have (:mod:`publish.core.stylesheets`)."""
+
+    def __init__(self, project: Project, folders=ALLOWED_FOLDERS, kind_styles: Path | None = None):
         super().__init__(allowed_protocols={"file", "data"}, allow_redirects=False,
                          fail_on_errors=True, timeout=5)
         self.project = project
         self.allowed = tuple(project.root / folder for folder in folders)
+        self.kind_styles = kind_styles
 
     def fetch(self, url, headers=None):
         scheme = urlsplit(url).scheme.lower()
@@ -42,6 +47,9 @@ class ProjectFetcher(URLFetcher):
             raise RefusedURL(url, f"the {scheme or 'relative'} scheme is not allowed; "
                                   "only data: and the project's own files")
         path = Path(url2pathname(unquote(urlsplit(url).path)))
+        stand_in = kind_stand_in(self.project, path, self.kind_styles)
+        if stand_in is not None:  # served as if it lay in styles/: its url()s resolve there
+            return URLFetcherResponse(url, stand_in.read_bytes(), {"Content-Type": "text/css"})
         try:
             resolved = self.project.confine(path, within=self.allowed)
             data = self.project.read_bytes(resolved, MAX_ASSET_BYTES)

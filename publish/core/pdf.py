@@ -87,12 +87,14 @@ def _stamp(document, mark: str, base_url: str, fetcher, fonts) -> None:
 
 
 def render_pdf(html: str, project: Project, identifier: bytes, *, strict: bool,
-               source: Path | None = None, mark: str | None = None) -> bytes:
+               source: Path | None = None, mark: str | None = None,
+               kind_styles: Path | None = None) -> bytes:
     """The PDF of a print document, or a ContentError listing what the renderer reported.
 
     With a `mark`, every page carries it, laid out apart from the document (:func:`_stamp`).
+    `kind_styles`: the kind's stylesheets, standing in for those the project lacks.
     """
-    fetcher = ProjectFetcher(project)
+    fetcher = ProjectFetcher(project, kind_styles=kind_styles)
     fonts = FontConfiguration()
     base_url = f"{project.root.as_uri()}/"
     with renderer_messages() as messages:

@@ -34,6 +34,12 @@ CODES: dict[str, tuple[str, str]] = {
              "inside it too"),
     "L013": ("not a regular file",
              "replace it with a plain file (not a pipe, device, folder or symbolic link loop)"),
+    "L014": ("unknown kind", "name a kind publish knows (the message lists them), or install "
+                             "the package that provides it (entry point group publish.kinds)"),
+    "L015": ("kind failed to load", "see the message; the package that provides the kind has "
+                                    "a bug or is installed wrongly"),
+    "L016": ("two configurations in one folder",
+             "keep one YAML file with a 'kind:' key in each folder of content/"),
     # O: the outline
     "O001": ("malformed outline", "give every heading a key, a title and either sections or indicators"),
     "O002": ("duplicate key in the outline", "give every heading and indicator its own key"),
@@ -67,6 +73,23 @@ CODES: dict[str, tuple[str, str]] = {
     "V023": ("two publications would write the same files",
              "give each country of the dataset a name of its own; names are compared as they "
              "appear in file names (lower case, accents and punctuation dropped)"),
+    # B: books
+    "B001": ("chapter file missing", "create the chapter, or correct its name in the book's list "
+                                     "of chapters"),
+    "B002": ("footnote without its note", "add the note ('[^label]: text') in the same chapter, "
+                                          "or remove the reference"),
+    "B003": ("footnote never referred to", "refer to the note in the text ('[^label]'), or "
+                                           "remove it"),
+    "B004": ("cross-reference to nothing", "link to the id of a heading, figure or table of "
+                                           "the book ('#its-id'); the message lists near ones"),
+    "B005": ("heading out of order", "start each chapter with one '#' heading, and go down "
+                                     "one level at a time (## then ###)"),
+    "B006": ("the same id twice", "give each heading, figure and table its own id "
+                                  "({#an-id} after it)"),
+    "B007": ("figure without a description", "describe the image for readers who cannot see "
+                                             "it: ![what it shows](file.svg \"Caption\")"),
+    "B008": ("unsupported Markdown", "write Markdown without raw HTML; the message says what "
+                                     "was found"),
     # R: rendering
     "R001": ("the renderer reported a problem", "correct the template, stylesheet or content it names"),
     "R002": ("output failed its check", "see the message; this is a bug in publish or its templates"),

@@ -1,7 +1,13 @@
-"""Checking stylesheets before rendering: every url() and @import must stay in the project.
+"""Stylesheets: the project's own, else its kind's; checked before rendering.
 
-The renderer's fetcher refuses anything else anyway (:mod:`publish.core.fetch`); checking first
-names the stylesheet and line, which the renderer cannot.
+A publication names its stylesheets by their path in the project ("styles/print.css"). Where
+the project has no such file, the kind's file of the same name stands in, read as if it lay
+there: its url()s resolve against the project's styles/, so a kind's stylesheet uses the
+project's fonts/. A project overrides a kind's stylesheet by giving the file.
+
+Every url() and @import must stay in the project. The renderer's fetcher refuses anything else
+anyway (:mod:`publish.core.fetch`); checking first names the stylesheet and line, which the
+renderer cannot.
 """
 from __future__ import annotations
 
@@ -11,16 +17,41 @@ from urllib.parse import unquote, urlsplit
 import tinycss2
 
 from .problems import ContentError, Problems, excerpt
-from .sources import ALLOWED_FOLDERS, Project
+from .sources import ALLOWED_FOLDERS, MAX_SOURCE_BYTES, Project
+
+STYLES = "styles"
 
 
-def check_stylesheets(project: Project, stylesheets: tuple[str, ...]) -> Problems:
+def kind_stand_in(project: Project, path: Path, kind_styles: Path | None) -> Path | None:
+    """The kind's file that stands in for `path`, a file of the project's styles/ that the
+    project does not have; None if the project has it or the kind has none of that name."""
+    if kind_styles is None or project.exists(path):
+        return None
+    try:
+        relative = Path(path).relative_to(project.root / STYLES)
+    except ValueError:
+        return None
+    candidate = kind_styles / relative
+    return candidate if ".." not in relative.parts and candidate.is_file() else None
+
+
+def read_stylesheet(project: Project, href: str, kind_styles: Path | None) -> str:
+    """A stylesheet's text: the project's file, else the kind's of the same name."""
+    path = project.root / href
+    stand_in = kind_stand_in(project, path, kind_styles)
+    if stand_in is not None:  # part of the installed kind, not the author's: read plainly
+        return stand_in.read_bytes()[:MAX_SOURCE_BYTES].decode("utf-8")
+    return project.read_text(path)
+
+
+def check_stylesheets(project: Project, stylesheets: tuple[str, ...],
+                      kind_styles: Path | None = None) -> Problems:
     problems = Problems()
     allowed = tuple(project.root / folder for folder in ALLOWED_FOLDERS)
     for href in dict.fromkeys(stylesheets):
         path = project.root / href
         try:
-            text = project.read_text(path)
+            text = read_stylesheet(project, href, kind_styles)
         except ContentError as error:  # missing, too large, not UTF-8
             problems.extend(error.problems)
             continue

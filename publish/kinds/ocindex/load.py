@@ -18,11 +18,13 @@ import os
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
+from functools import cached_property
 from pathlib import Path
 
-from ...core.clock import InstantError, parse_instant
+from ...core import kind as core
+from ...core.embargo import EMBARGO_KINDS, Embargo, embargo_field
 from ...core.problems import ContentError, Problem, Problems, excerpt
 from ...core.sources import Fields, Project
 from .narrative import Narrative, Paragraph, inline_text, load_narrative
@@ -57,15 +59,6 @@ class ScoreBand:
     colours: dict[str, str]  # pillar key -> colour
 
 
-@dataclass(frozen=True)
-class Embargo:
-    """The instant before which nothing of a publication may be public."""
-    instant: datetime
-    text: str          # as the author wrote it, for the marks on review copies
-    file: Path
-    line: int
-
-
 @dataclass(eq=False)
 class Edition:
     project: Project
@@ -86,6 +79,12 @@ class Edition:
     @property
     def slug(self) -> str:
         return self.dir.name
+
+    @cached_property
+    def standings(self):
+        """Every country's shown scores and ranks: derived once, before the workers fork."""
+        from .figures import Standings
+        return Standings(self)
 
 
 @dataclass(eq=False)
@@ -109,8 +108,9 @@ class Profile:
 
 
 @dataclass(eq=False)
-class Publication:
-    """One output: a country of an edition, with its profile where it has one."""
+class Publication(core.Publication):
+    """One output: a country of an edition, with its profile where it has one (else a
+    factsheet)."""
     edition: Edition
     country: Country
     profile: Profile | None = None
@@ -118,6 +118,56 @@ class Publication:
     @property
     def slug(self) -> str:
         return f"{self.edition.slug}-{slugify(self.country.name)}"
+
+    @property
+    def output(self) -> str:
+        return f"{self.edition.slug}/{slugify(self.country.name)}"
+
+    @property
+    def language(self) -> str:
+        return self.edition.language
+
+    @property
+    def source(self) -> Path:
+        return self.profile.dir if self.profile else self.edition.dir
+
+    @property
+    def date(self) -> datetime:
+        return datetime(self.edition.year, 1, 1, tzinfo=UTC)
+
+    @property
+    def stylesheets(self) -> dict[str, tuple[str, ...]]:
+        return self.edition.stylesheets
+
+    @property
+    def kind(self) -> core.Kind:
+        from . import KIND
+        return KIND
+
+    def dependencies(self) -> list[Path]:
+        """The edition's files (ranks draw on every country), and the profile's folder."""
+        edition = self.edition
+        files = [edition.file, edition.outline.file, edition.dataset.file, edition.previous.file]
+        if self.profile:
+            files += edition.project.files_under(self.profile.dir)
+        return files
+
+    def prepare(self) -> None:
+        self.edition.standings  # noqa: B018 (derived here, so that forked workers share it)
+
+    def print_html(self, rendering: core.Rendering) -> str:
+        from .html import profile_html
+        return profile_html(self._page(rendering.mark), stylesheets=self.stylesheets["print"],
+                            created=rendering.created)
+
+    def epub(self, rendering: core.Rendering):
+        from .epub import epub_spec
+        return epub_spec(self._page(rendering.mark), rendering.project, rendering.date,
+                         self.stylesheets["epub"])
+
+    def _page(self, mark: str | None):
+        from .html import page_for
+        return page_for(self, self.edition.standings.figures(self.country.iso2), mark)
 
     @property
     def title(self) -> str:
@@ -146,10 +196,10 @@ def load_edition(project: Project, edition_dir: Path) -> Edition:
     fields = Fields(project.load_yaml(path), problems, path, what="edition.yaml",
                     required={"title": str, "year": int, "publisher": str, "language": str,
                               "dataset": str, "previous": dict, "score_bands": list},
-                    optional={"embargo": EMBARGO_KINDS, "stylesheets": dict})
+                    optional={"kind": str, "embargo": EMBARGO_KINDS, "stylesheets": dict})
     previous = Fields(fields.get("previous", {}), problems, path, what="'previous'",
                       required={"year": int, "dataset": str})
-    embargo = _embargo(fields, problems)
+    embargo = embargo_field(fields, problems)
     stylesheets = _stylesheets(project, fields, problems)
     problems.raise_if_any()
     outline = load_outline(project, edition_dir / "outline.yaml")
@@ -190,25 +240,6 @@ def _stylesheets(project: Project, fields: Fields,
                 problems.extend(error.problems)
         chosen[medium] = tuple(paths)
     return chosen
-
-
-# A bare YAML timestamp loads as a date or datetime: accepted here only to be refused clearly.
-EMBARGO_KINDS = (str, date, datetime)
-
-
-def _embargo(fields: Fields, problems: Problems) -> Embargo | None:
-    if "embargo" not in fields.values:
-        return None
-    value, line = fields.get("embargo"), fields.line("embargo")
-    if not isinstance(value, str):
-        problems.add("L011", f"embargo: {value} is a bare YAML timestamp; quote it, with its "
-                             "time and UTC offset", fields.file, line)
-        return None
-    try:
-        return Embargo(parse_instant(value), value.strip(), fields.file, line)
-    except InstantError as error:
-        problems.add("L011", f"embargo: {error}", fields.file, line)
-        return None
 
 
 def _score_bands(nodes: list, outline: Outline, path: Path, line: int) -> list[ScoreBand]:
@@ -319,7 +350,7 @@ def load_profile(profile_dir: Path, edition: Edition) -> tuple[Profile | None, P
         note = inline_text(project, fields.get("funding_note"), path,
                            fields.line("funding_note"), profile_dir, problems)
     if fields is not None:
-        embargo = _embargo(fields, problems)
+        embargo = embargo_field(fields, problems)
     narrative_path = profile_dir / "narrative.md"
     if project.exists(narrative_path):
         try:
@@ -350,10 +381,6 @@ def country_named(edition: Edition, folder_name: str) -> str | None:
 
 
 # -- the project ----------------------------------------------------------------------------
-
-def find_editions(content_dir: Path) -> list[Path]:
-    return sorted(p.parent for p in Path(content_dir).glob("*/edition.yaml"))
-
 
 def find_profiles(edition_dir: Path) -> list[Path]:
     """Profile folders: those holding profile.yaml or narrative.md, whatever they are (a

@@ -1,22 +1,21 @@
-"""Which of the Index's publications a run builds, loaded and validated: every country of each
-edition's dataset (a full profile where it has a narrative, else a factsheet), or the
-countries whose profile folders are named. Problems of one publication stay with it, so that
-a review build can still make the others.
+"""Which of an edition's publications a run builds, loaded and validated: every country of
+its dataset (a full profile where it has a narrative, else a factsheet), or the countries
+whose profile folders are named. Problems of one publication stay with it, so that a review
+build can still make the others.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ...core.problems import ContentError, Problem, Problems, excerpt
+from ...core.kind import Selected
+from ...core.problems import ContentError, Problem, excerpt
 from ...core.sources import Project
-from ...core.stylesheets import check_stylesheets
 from .load import (
     Edition,
     Profile,
     Publication,
     country_named,
-    find_editions,
     find_profiles,
     load_edition,
     load_profile,
@@ -25,7 +24,7 @@ from .validate import check_edition, check_owners, check_profile, check_slugs
 
 
 @dataclass
-class Loaded:
+class Loaded(Selected):
     """An edition with what a run builds of it, loaded and validated: every country of its
     dataset (a full profile where it has a narrative, else a factsheet), or the countries
     whose profiles are named on the command line. Publications whose content has problems
@@ -48,70 +47,20 @@ class Loaded:
                       key=lambda publication: publication.slug)
 
 
-@dataclass
-class Selection:
-    """What a run is asked to build: the editions loaded, and the problems that concern
-    everything (stylesheets, the command's own paths), which no publication can be built past."""
-    editions: list[Loaded]
-    problems: Problems
-
-    def every_problem(self) -> list[Problem]:
-        found = list(self.problems)
-        for entry in self.editions:
-            for problems in entry.failed.values():
-                found.extend(problems)
-        return list(dict.fromkeys(found))  # a problem shared by two publications, once
-
-    @property
-    def failed(self) -> dict[str, list[Problem]]:
-        return {name: problems for entry in self.editions
-                for name, problems in entry.failed.items()}
-
-
-def _selection(project: Project, paths: list[Path]) -> dict[Path, list[Path] | None]:
-    """Edition folder -> its profile folders to build (None: all of them). Paths are taken
-    relative to the project."""
-    content = project.root / "content"
-    if not paths:
-        editions = find_editions(content)
-        if not editions:
-            raise ContentError([Problem("L001", "no content/<edition>/edition.yaml found",
-                                        content, hint="run publish in the project's folder, "
-                                                      "or name it with --project")])
-        return {edition: None for edition in editions}
-    selection: dict[Path, list[Path] | None] = {}
-    for raw in paths:
-        path = project.confine(Path(raw))
-        if path.is_file():
-            path = path.parent
-        if not path.is_dir():
-            raise ContentError([Problem("L001", "no such folder", path,
-                                        hint="name an edition or a profile folder")])
-        if (path / "edition.yaml").is_file():
-            selection[path] = None
-        elif path.parent.name == "profiles" and (path.parent.parent / "edition.yaml").is_file():
-            chosen = selection.setdefault(path.parent.parent, [])
-            if chosen is not None:
-                chosen.append(path)
-        else:
-            raise ContentError([Problem("L001", "not an edition or a profile folder", path,
-                                        hint="name a folder holding edition.yaml or profile.yaml")])
-    return selection
-
-
-def load_and_validate(root: Path, paths: list[Path] = ()) -> Selection:
-    """Load and check every selected edition and profile, and the stylesheets, collecting
-    every problem: those of one publication stay with it."""
-    project = Project.at(root)
-    problems = Problems()
-    try:
-        selection = _selection(project, list(paths))
-    except ContentError as error:
-        problems.extend(error.problems)
-        return Selection([], problems)
-    loaded = [_load_edition(project, edition_dir, profile_dirs)
-              for edition_dir, profile_dirs in selection.items()]
-    return Selection(loaded, problems)
+def select_edition(project: Project, config: Path, chosen: list[Path] | None) -> Loaded:
+    """The edition whose edition.yaml is `config`: all of it, or the countries whose profile
+    folders (or files in them) `chosen` names."""
+    profile_dirs = None
+    if chosen is not None:
+        profile_dirs = []
+        for path in chosen:
+            folder = path.parent if path.is_file() else path
+            if folder.parent.name != "profiles" or folder.parent.parent != config.parent:
+                raise ContentError([Problem("L001", "not an edition or a profile folder", path,
+                                            hint="name an edition's folder, or a folder of "
+                                                 "its profiles/")])
+            profile_dirs.append(folder)
+    return _load_edition(project, config.parent, profile_dirs)
 
 
 def _load_edition(project: Project, edition_dir: Path,
@@ -121,8 +70,6 @@ def _load_edition(project: Project, edition_dir: Path,
     except ContentError as error:
         return _unreadable(edition_dir, error.problems)
     entry = Loaded(edition.slug, edition)
-    stylesheet_problems = check_stylesheets(project, tuple(
-        path for paths in edition.stylesheets.values() for path in paths))
     # Every profile is loaded, even when some are chosen: a folder elsewhere may claim the
     # same country, and a chosen one must not be built over a conflict.
     found = {}
@@ -145,7 +92,7 @@ def _load_edition(project: Project, edition_dir: Path,
         _choose(entry, profile_dirs, {path: profile for path, (profile, _) in found.items()})
     # Figures and ranks draw on every country: problems of the edition's own files stop all of
     # its publications (its profiles are still checked, so that one run reports everything).
-    edition_problems = stylesheet_problems + check_edition(edition)
+    edition_problems = check_edition(edition)
     if edition_problems:
         entry.failed[entry.name] = edition_problems
     return entry

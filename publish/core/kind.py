@@ -1,0 +1,266 @@
+"""The interface between the core and a kind of publication, and how kinds are found.
+
+A project's content/ holds one folder per source: an edition of the Index, a book, a brief.
+The folder's configuration is the YAML file directly in it with a `kind:` key; that key names
+the kind that reads the folder. Kinds come with publish (a name -> module map that build.py
+passes in, since the core imports no kind) or from any installed package, through the entry
+point group `publish.kinds`, as MkDocs finds its plugins and themes::
+
+    [project.entry-points."publish.kinds"]
+    brief = "mybriefs:BriefKind"
+
+A kind turns its folder into publications. Each :class:`Publication` gives the core what it
+needs and nothing more: a slug, a title, a language, an embargo, the files its outputs depend
+on, its print HTML and its EPUB (documents, table of contents, metadata). The core renders,
+verifies, caches, stages and releases every kind the same way.
+"""
+from __future__ import annotations
+
+import importlib
+import inspect
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from datetime import datetime
+from importlib.metadata import entry_points
+from pathlib import Path
+
+from .embargo import Embargo
+from .problems import ContentError, Problem, Problems, excerpt
+from .sources import Project
+
+ENTRY_POINTS = "publish.kinds"
+CONTENT = "content"
+
+
+@dataclass(frozen=True)
+class Rendering:
+    """What a publication is told when it renders."""
+    project: Project
+    mark: str | None        # the review copy's mark; None when released
+    date: datetime          # the date its files carry (never the clock)
+
+    @property
+    def created(self) -> str:
+        return self.date.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class Publication(ABC):
+    """One document a kind makes: a PDF and an EPUB.
+
+    Attributes a kind sets: `slug` (unique in the project: it names the publication on the
+    command line and in reports), `output` (its files' path in dist/, without suffix, such as
+    "gocindex-2025/kyrgyzstan"), `title`, `language`, `embargo`, `source` (the folder a
+    rendering problem is blamed on), `date` (the date its files carry when neither
+    SOURCE_DATE_EPOCH nor an embargo gives one), `stylesheets` (medium -> paths relative to
+    the project, such as "styles/print.css"; a kind's own file of that name stands in for
+    one the project lacks) and `kind`.
+    """
+    slug: str
+    output: str
+    title: str
+    language: str
+    embargo: Embargo | None
+    source: Path
+    date: datetime
+    stylesheets: dict[str, tuple[str, ...]]
+    kind: Kind
+
+    @abstractmethod
+    def dependencies(self) -> list[Path]:
+        """The project's files its outputs depend on, beyond what every publication of the
+        project shares (styles/, fonts/, templates/) and the kind's own code: for the cache."""
+
+    def prepare(self) -> None:  # noqa: B027 (a hook: most kinds derive nothing ahead)
+        """Derive what rendering needs from many publications at once (an edition's ranks).
+        Called before the workers start, so that they share it."""
+
+    @abstractmethod
+    def print_html(self, rendering: Rendering) -> str:
+        """The print document: HTML that links its stylesheets relative to the project."""
+
+    @abstractmethod
+    def epub(self, rendering: Rendering):
+        """The EPUB: a :class:`publish.core.epub.EpubSpec`."""
+
+
+class Selected(ABC):
+    """What a kind makes of one configuration: the publications it can build, and those whose
+    content has problems (name -> problems), kept apart so that the others are still built."""
+    failed: dict[str, list[Problem]]
+
+    @abstractmethod
+    def publications(self) -> list[Publication]:
+        ...
+
+
+class Kind(ABC):
+    """A kind of publication. Its templates and styles lie in its own folder, beside its code;
+    a project overrides any of them with a file of the same name in its templates/ or styles/."""
+    name: str = ""
+
+    @property
+    def folder(self) -> Path:
+        """Its code, templates and styles: all of it is in the cache key."""
+        return Path(inspect.getfile(type(self))).parent
+
+    @property
+    def templates(self) -> Path:
+        return self.folder / "templates"
+
+    @property
+    def styles(self) -> Path:
+        return self.folder / "styles"
+
+    @abstractmethod
+    def select(self, project: Project, config: Path, chosen: list[Path] | None) -> Selected:
+        """Load and check the folder of `config` (its configuration file). `chosen`: paths
+        inside the folder that the command named (None: everything the folder makes)."""
+
+
+# -- finding kinds --------------------------------------------------------------------------
+
+def find_kinds(builtin: dict[str, str]) -> dict[str, object]:
+    """Every kind by name -> how to load it: publish's own ("module:attribute") and those
+    installed packages declare in the entry point group. publish's own names win."""
+    found: dict[str, object] = {point.name: point for point in entry_points(group=ENTRY_POINTS)}
+    found.update(builtin)
+    return found
+
+
+def load_kind(name: str, known: dict[str, object], file: Path, line: int | None) -> Kind:
+    """The kind `name`, loaded; a coded problem if it is unknown or will not load."""
+    if name not in known:
+        names = ", ".join(sorted(known))
+        raise ContentError([Problem("L014", f"no kind named '{excerpt(name)}' (known: {names})",
+                                    file, line)])
+    source = known[name]
+    try:
+        if isinstance(source, str):
+            module, _, attribute = source.partition(":")
+            loaded = getattr(importlib.import_module(module), attribute)
+        else:
+            loaded = source.load()
+        kind = loaded() if isinstance(loaded, type) else loaded
+    except Exception as error:  # a third party's package: whatever it raises, said plainly
+        raise ContentError([Problem("L015", f"the kind '{excerpt(name)}' failed to load: "
+                                            f"{type(error).__name__}: {error}", file, line)]) \
+            from None
+    if not isinstance(kind, Kind):
+        raise ContentError([Problem("L015", f"'{excerpt(name)}' is not a publish kind "
+                                            "(a subclass of publish.core.kind.Kind)", file, line)])
+    return kind
+
+
+# -- finding what a project makes -----------------------------------------------------------
+
+@dataclass
+class Configuration:
+    """A folder of content/ and the file that names its kind."""
+    folder: Path
+    file: Path
+    kind: str
+    line: int | None
+
+
+@dataclass
+class Selection:
+    """What a run is asked to build: what each configuration's kind made of it, and the
+    problems that concern the run as a whole (the command's paths, unknown kinds)."""
+    sources: list[Selected] = field(default_factory=list)
+    problems: Problems = field(default_factory=Problems)
+
+    def publications(self) -> list[Publication]:
+        return [p for source in self.sources for p in source.publications()]
+
+    @property
+    def failed(self) -> dict[str, list[Problem]]:
+        return {name: problems for source in self.sources
+                for name, problems in source.failed.items()}
+
+    def every_problem(self) -> list[Problem]:
+        found = list(self.problems)
+        for problems in self.failed.values():
+            found.extend(problems)
+        return list(dict.fromkeys(found))  # a problem shared by two publications, once
+
+
+def configurations(project: Project) -> tuple[list[Configuration], Problems]:
+    """Every folder of content/ whose YAML files include a configuration (a `kind:` key)."""
+    problems = Problems()
+    found = []
+    for folder in sorted(p for p in (project.root / CONTENT).glob("*") if p.is_dir()):
+        named = []
+        for file in sorted(folder.glob("*.yaml")):
+            try:
+                node = project.load_yaml(file)
+            except ContentError as error:
+                problems.extend(error.problems)
+                continue
+            if isinstance(node, dict) and "kind" in node:
+                named.append(Configuration(folder, file, node["kind"], node.line_of("kind")))
+        if len(named) > 1:
+            problems.add("L016", "more than one configuration names a kind here: "
+                         + ", ".join(c.file.name for c in named), folder)
+        found.extend(named[:1])
+    return found, problems
+
+
+def select(project: Project, paths: list[Path], known: dict[str, object]) -> Selection:
+    """Load and check what the paths name (nothing named: every folder of content/)."""
+    selection = Selection()
+    found, problems = configurations(project)
+    selection.problems.extend(problems)
+    try:
+        chosen = _chosen(project, paths, found)
+    except ContentError as error:
+        selection.problems.extend(error.problems)
+        return selection
+    if not found and not selection.problems:
+        selection.problems.add("L001", "no configuration found: content/<name>/ holds none "
+                               "with a 'kind:' key", project.root / CONTENT,
+                               hint="run publish in the project's folder, or name it with "
+                                    "--project; a configuration names its kind, such as "
+                                    "'kind: book'")
+    for configuration in found:
+        if configuration.folder not in chosen:
+            continue
+        try:
+            if not isinstance(configuration.kind, str):
+                raise ContentError([Problem("L006", "'kind' must be the name of a kind",
+                                            configuration.file, configuration.line)])
+            kind = load_kind(configuration.kind, known, configuration.file, configuration.line)
+        except ContentError as error:
+            selection.problems.extend(error.problems)
+            continue
+        selection.sources.append(kind.select(project, configuration.file,
+                                             chosen[configuration.folder]))
+    return selection
+
+
+def _chosen(project: Project, paths: list[Path],
+            found: list[Configuration]) -> dict[Path, list[Path] | None]:
+    """Folder of content/ -> the paths named inside it (None: all of it)."""
+    folders = {c.folder: c for c in found}
+    if not paths:
+        return {folder: None for folder in folders}
+    chosen: dict[Path, list[Path] | None] = {}
+    content = project.root / CONTENT
+    for raw in paths:
+        path = project.confine(Path(raw))
+        try:
+            parts = path.relative_to(content).parts
+        except ValueError:
+            parts = ()
+        folder = content / parts[0] if parts else None
+        if folder not in folders:
+            if not path.exists():
+                raise ContentError([Problem("L001", "no such file or folder", path)])
+            raise ContentError([Problem("L001", "not inside a folder of content/ that has a "
+                                                "configuration", path,
+                                        hint="name a folder of content/ (an edition, a book), "
+                                             "or something inside one")])
+        if path in (folder, folders[folder].file):
+            chosen[folder] = None
+        elif chosen.get(folder, []) is not None:
+            chosen.setdefault(folder, []).append(path)
+    return chosen
