@@ -85,8 +85,8 @@ def assemble(spec: EpubSpec) -> bytes:
     book.set_identifier(spec.identifier)
     book.set_title(spec.title)
     book.set_language(spec.language)
-    for author in spec.authors:
-        book.add_author(author)
+    for index, author in enumerate(spec.authors, 1):
+        book.add_author(author, uid=f"creator-{index}")  # ebooklib's default id repeats
     if spec.publisher:
         book.add_metadata("DC", "publisher", spec.publisher)
     if spec.description:

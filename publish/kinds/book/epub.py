@@ -1,0 +1,68 @@
+"""The book's EPUB 3, as a description the core assembles (:func:`publish.core.epub.assemble`).
+
+A title page, then one XHTML document per chapter with its footnotes at its end; the
+navigation document lists the chapters and their sections; figures' images, the stylesheets
+and the project's fonts go with them.
+"""
+from __future__ import annotations
+
+from ...core.epub import Asset, Document, EpubSpec, TocEntry, project_fonts
+from ...core.kind import Kind, Rendering
+from ...core.sources import MAX_ASSET_BYTES
+from ...core.stylesheets import read_stylesheet
+from .book import Book
+from .html import Entry, Page, chapter_views, render
+from .markdown import IMAGE_TYPES
+from .render import Medium, epub_image_name
+
+TITLE_PAGE = "title.xhtml"
+# How deep the navigation goes: chapters, their '##' sections and the '###' below them.
+NAV_DEPTH = 3
+
+SUMMARY = ("The navigation document and the headings follow the book's chapters and "
+           "sections. Every figure has a text description, tables have header cells, "
+           "and every footnote links to its note and back.")
+
+
+def book_epub(kind: Kind, book: Book, rendering: Rendering,
+              stylesheets: tuple[str, ...]) -> EpubSpec:
+    """The EPUB of a book. `stylesheets`: paths in the project (the kind's stand in)."""
+    config = book.config
+    project = rendering.project
+    medium = Medium("epub", project)
+    page = Page(book, rendering, stylesheets, chapter_views(book, medium))
+    documents = [Document(TITLE_PAGE, config.title, render(kind, page, "epub/title.html"))]
+    documents += [Document(chapter.document, chapter.title,
+                           render(kind, page, "epub/chapter.html", chapter=chapter))
+                  for chapter in page.chapters]
+    title = f"{config.title} ({rendering.mark})" if rendering.mark else config.title
+    return EpubSpec(
+        identifier=config.identifier,
+        title=title,
+        language=config.language,
+        date=rendering.date,
+        documents=documents,
+        toc=[_toc_entry(entry) for entry in page.contents(NAV_DEPTH)],
+        authors=list(config.authors),
+        publisher=config.publisher,
+        description=config.description,
+        subjects=list(config.keywords),
+        stylesheets=[Asset(href, "text/css",
+                           read_stylesheet(project, href, kind.styles).encode("utf-8"))
+                     for href in stylesheets],
+        assets=[*_images(book, rendering), *project_fonts(project)],
+        # Landmarks may only lead to documents of the reading order, which the navigation
+        # document is not (EPUBCheck RSC-011).
+        landmarks=[("text", book.chapters[0].document, "Start of the text")],
+        accessibility_summary=SUMMARY,
+    )
+
+
+def _toc_entry(entry: Entry) -> TocEntry:
+    return TocEntry(entry.title, entry.href, tuple(_toc_entry(c) for c in entry.children))
+
+
+def _images(book: Book, rendering: Rendering) -> list[Asset]:
+    return [Asset(epub_image_name(book, image), IMAGE_TYPES[image.suffix.lower()],
+                  rendering.project.read_bytes(image, MAX_ASSET_BYTES))
+            for image in book.images]
