@@ -97,3 +97,16 @@ def test_a_hostile_project_template_is_refused(broken_project, tmp_path_factory,
     assert "Traceback" not in err + out
     assert CANARY not in err + out and "root:x:0:0" not in err + out
     assert not (broken_project / "dist").exists()
+
+
+def test_a_project_stylesheet_overrides_the_kinds_and_invalidates_the_cache(broken_project):
+    assert build(broken_project)[0] == 0
+    kinds = (PROJECT / "publish/kinds/ocindex/styles/print.css").read_text()
+    assert kinds.count("content: string(country);") == 1
+    (broken_project / "styles/print.css").write_text(
+        kinds.replace("content: string(country);", 'content: "HOUSE EDITION " string(country);'))
+    code, out, err = build(broken_project)
+    assert code == 0, err
+    assert "1 built" in out  # not the cached output of the kind's stylesheet
+    running_heads = [page for page in pages(broken_project)[1:] if "HOUSE EDITION" in page]
+    assert running_heads and len(running_heads) == len(pages(broken_project)) - 1

@@ -257,8 +257,8 @@ def _chosen(project: Project, paths: list[Path],
                 raise ContentError([Problem("L001", "no such file or folder", path)])
             raise ContentError([Problem("L001", "not inside a folder of content/ that has a "
                                                 "configuration", path,
-                                        hint="name a folder of content/ (an edition, a book), "
-                                             "or something inside one")])
+                                        hint="name a folder of content/ whose YAML file says "
+                                             "'kind:', or something inside one")])
         if path in (folder, folders[folder].file):
             chosen[folder] = None
         elif chosen.get(folder, []) is not None:

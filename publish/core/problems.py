@@ -5,6 +5,7 @@ that an author sees every problem of a run at once. A stage that cannot go on ra
 :class:`ContentError` carrying all the problems found so far.
 
 Codes are stable: a code once published keeps its meaning, and a retired code is never reused.
+The core's codes are here; each kind registers its own (:func:`register`) when it is imported.
 """
 from __future__ import annotations
 
@@ -25,7 +26,6 @@ CODES: dict[str, tuple[str, str]] = {
     "L007": ("duplicate key", "keep one of the two entries"),
     "L008": ("YAML alias or anchor", "write the value out in full; anchors and aliases are refused"),
     "L009": ("file too large", "split the file or remove what does not belong in it"),
-    "L010": ("malformed dataset", "give every row the dataset's columns, in order"),
     "L011": ("invalid embargo instant",
              "write a quoted ISO 8601 date-time with an explicit UTC offset, "
              "such as \"2025-06-02T09:00:00+02:00\""),
@@ -40,56 +40,13 @@ CODES: dict[str, tuple[str, str]] = {
                                     "a bug or is installed wrongly"),
     "L016": ("two configurations in one folder",
              "keep one YAML file with a 'kind:' key in each folder of content/"),
-    # O: the outline
-    "O001": ("malformed outline", "give every heading a key, a title and either sections or indicators"),
-    "O002": ("duplicate key in the outline", "give every heading and indicator its own key"),
     # V: validating content
-    "V001": ("section missing from the narrative", "add a '## <section>' heading with its paragraphs"),
-    "V002": ("section duplicated in the narrative", "merge the two parts under one heading"),
-    "V003": ("section out of outline order", "move the section to its place in the outline's order"),
-    "V004": ("unknown section", "use the title or key of a section of the outline"),
-    "V005": ("unknown indicator", "use the title or key of an indicator of the outline"),
-    "V006": ("indicator under the wrong section", "move the paragraph under its indicator's section"),
-    "V007": ("indicator with no narrative", "add a '### <indicator>' heading and a paragraph on it"),
-    "V008": ("indicator treated twice", "treat each indicator in one place"),
-    "V009": ("score missing", "give every indicator a score in the dataset"),
-    "V010": ("score out of range", "scores run from 1 to 10"),
-    "V011": ("score not in half points", "round the score to a half point (1, 1.5, ... 10)"),
-    "V012": ("country not in the dataset", "use the ISO 3166 alpha-2 code of a country in the dataset"),
-    "V013": ("empty text", "write the text, or remove the entry"),
-    "V014": ("text outside an indicator", "put a '### <indicator>' heading above the text"),
-    "V015": ("indicator out of outline order", "move the paragraph to its place in the outline's order"),
-    "V016": ("unsupported Markdown", "write plain paragraphs with inline emphasis and links only"),
     "V017": ("invalid value", "correct the value as the message says"),
     "V018": ("link not allowed", "link to an http(s) or mailto address, or to #an-anchor"),
     "V019": ("image not allowed", "put the image file in the publication's folder and name it "
                                   "by its relative path"),
     "V020": ("stylesheet reference not allowed",
              "refer only to data: URLs and files under content/, styles/ or fonts/"),
-    "V021": ("two profiles for one country", "keep one profile folder for each country"),
-    "V022": ("folder name contradicts the country code",
-             "name the profile's folder after its country, as its outputs are named, or "
-             "correct the code"),
-    "V023": ("two publications would write the same files",
-             "give each country of the dataset a name of its own; names are compared as they "
-             "appear in file names (lower case, accents and punctuation dropped)"),
-    # B: books
-    "B001": ("chapter file missing", "create the chapter, or correct its name in the book's list "
-                                     "of chapters"),
-    "B002": ("footnote without its note", "add the note ('[^label]: text') in the same chapter, "
-                                          "or remove the reference"),
-    "B003": ("footnote never referred to", "refer to the note in the text ('[^label]'), or "
-                                           "remove it"),
-    "B004": ("cross-reference to nothing", "link to the id of a heading, figure or table of "
-                                           "the book ('#its-id'); the message lists near ones"),
-    "B005": ("heading out of order", "start each chapter with one '#' heading, and go down "
-                                     "one level at a time (## then ###)"),
-    "B006": ("the same id twice", "give each heading, figure and table its own id "
-                                  "({#an-id} after it)"),
-    "B007": ("figure without a description", "describe the image for readers who cannot see "
-                                             "it: ![what it shows](file.svg \"Caption\")"),
-    "B008": ("unsupported Markdown", "write Markdown without raw HTML; the message says what "
-                                     "was found"),
     # R: rendering
     "R001": ("the renderer reported a problem", "correct the template, stylesheet or content it names"),
     "R002": ("output failed its check", "see the message; this is a bug in publish or its templates"),
@@ -107,6 +64,15 @@ CODES: dict[str, tuple[str, str]] = {
     "D003": ("cannot write the outputs",
              "make room or give write access where the message says, then run again"),
 }
+
+
+def register(codes: dict[str, tuple[str, str]]) -> None:
+    """Add a kind's own codes to the catalogue, when the kind is imported. A code means one
+    thing: registering it again with another meaning is a bug in the kind."""
+    for code, entry in codes.items():
+        if CODES.setdefault(code, entry) != entry:
+            raise ValueError(f"problem code {code} is already registered as {CODES[code][0]!r}")
+
 
 # Longest message a problem prints: whatever it quotes, a log stays readable and bounded.
 MAX_MESSAGE = 400

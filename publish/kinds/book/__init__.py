@@ -15,6 +15,7 @@ from ...core.embargo import Embargo
 from ...core.kind import Kind, Publication, Rendering, Selected
 from ...core.problems import Problem
 from ...core.sources import Project
+from . import problems as _codes  # noqa: F401 (its codes are registered before any is used)
 from .book import Book, load_book
 from .config import as_instant, load_config
 from .epub import book_epub

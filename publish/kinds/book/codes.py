@@ -6,6 +6,7 @@ escaped, so that a hint's `[^label]` or `|` shows as written.
 """
 from __future__ import annotations
 
+import importlib
 import re
 
 from ...core.problems import CODES
@@ -50,10 +51,19 @@ def problem_codes() -> str:
     return "\n".join(lines)
 
 
+def _catalogue() -> dict[str, tuple[str, str]]:
+    """Every code of the core and of the kinds that come with publish: each kind registers
+    its own codes when it is imported."""
+    from .. import BUILTIN
+    for source in BUILTIN.values():
+        importlib.import_module(source.partition(":")[0])
+    return dict(sorted(CODES.items()))
+
+
 def _by_letter() -> dict[str, dict[str, tuple[str, str]]]:
     """The codes by their letter, the letters in the order of GROUPS (others after)."""
     found: dict[str, dict[str, tuple[str, str]]] = {letter: {} for letter in GROUPS}
-    for code, entry in CODES.items():
+    for code, entry in _catalogue().items():
         found.setdefault(code[0], {})[code] = entry
     return {letter: codes for letter, codes in found.items() if codes}
 

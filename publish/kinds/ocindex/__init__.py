@@ -6,6 +6,7 @@ from pathlib import Path
 
 from ...core.kind import Kind, Selected
 from ...core.sources import Project
+from . import problems as _codes  # noqa: F401 (its codes are registered before any is used)
 
 
 class IndexKind(Kind):
