@@ -25,7 +25,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PROFILE = ROOT / "content/gocindex-2025/profiles/kyrgyzstan"
+EDITION = ROOT / "content/gocindex-2025"
+PROFILE = EDITION / "profiles/kyrgyzstan"
 sys.path.insert(0, str(ROOT))
 
 
@@ -42,16 +43,21 @@ def timed(command: list[str], cwd: Path = ROOT) -> tuple[float, float]:
 
 
 def final_html(folder: Path) -> Path:
-    """The profile's print HTML, exactly as publish hands it to WeasyPrint."""
-    from publish.build import load_and_validate, release_date
-    from publish.kinds.ocindex.figures import Standings
-    from publish.kinds.ocindex.html import page_for, profile_html
-    (entry,) = load_and_validate(ROOT, [PROFILE]).editions
-    (publication,) = entry.publications()
-    page = page_for(publication, Standings(entry.edition).figures(publication.country.iso2),
-                    "REVIEW COPY - NOT THE RELEASED FILE")
-    html = profile_html(page, entry.edition.stylesheets["print"],
-                        release_date(publication).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    """The profile's print HTML, exactly as publish hands it to WeasyPrint, in a folder that
+    also holds the stylesheets it links (the project's, and the kind's standing in for those
+    the project lacks) and the fonts: WeasyPrint alone reads the same files."""
+    from publish.build import release_date, select
+    from publish.core.kind import Rendering
+    from publish.core.sources import Project
+    from publish.core.stylesheets import read_stylesheet
+    (publication,) = select(ROOT, [PROFILE]).publications()
+    project = Project.at(ROOT)
+    html = publication.print_html(Rendering(project, "REVIEW COPY - NOT THE RELEASED FILE",
+                                            release_date(publication)))
+    for href in publication.stylesheets["print"]:
+        (folder / href).parent.mkdir(parents=True, exist_ok=True)
+        (folder / href).write_text(read_stylesheet(project, href, publication.kind.styles))
+    shutil.copytree(ROOT / "fonts", folder / "fonts", dirs_exist_ok=True)
     path = folder / "kyrgyzstan.html"
     path.write_text(html, encoding="utf-8")
     return path
@@ -66,7 +72,7 @@ weasyprint.HTML(filename=sys.argv[1], base_url=sys.argv[2]).write_pdf(
 
 def overhead(runs: int, scratch: Path) -> None:
     html = final_html(scratch)
-    alone = [timed([sys.executable, "-c", WEASYPRINT_ALONE, str(html), f"{ROOT.as_uri()}/",
+    alone = [timed([sys.executable, "-c", WEASYPRINT_ALONE, str(html), f"{scratch.as_uri()}/",
                     str(scratch / "alone.pdf")])[0] for _ in range(runs)]
     full = []
     for run in range(runs):
@@ -83,8 +89,9 @@ def edition(scratch: Path) -> None:
     results = {}
     for workers in (1, 2):
         dist, cache = scratch / f"edition-{workers}", scratch / f"edition-cache-{workers}"
-        seconds, peak = timed([sys.executable, "-m", "publish", "build", "-q", "--jobs",
-                               str(workers), "--dist", str(dist), "--cache", str(cache)])
+        seconds, peak = timed([sys.executable, "-m", "publish", "build", str(EDITION), "-q",
+                               "--jobs", str(workers), "--dist", str(dist), "--cache",
+                               str(cache)])
         count = len([p for p in dist.rglob("*.pdf")])
         results[workers] = seconds
         print(f"edition cold, {workers} worker{'s' if workers > 1 else ' '}: {count} publications "
@@ -92,7 +99,8 @@ def edition(scratch: Path) -> None:
               f"peak {peak:5.0f} MB in one process")
     print(f"speed-up with 2 workers:                 {results[1] / results[2]:6.2f} x  "
           f"(target >= 1.8)")
-    noop = [timed([sys.executable, "-m", "publish", "build", "-q", "--jobs", "2", "--dist",
+    noop = [timed([sys.executable, "-m", "publish", "build", str(EDITION), "-q", "--jobs", "2",
+                   "--dist",
                    str(scratch / "edition-2"), "--cache", str(scratch / "edition-cache-2")])[0]
             for _ in range(3)]
     print(f"no-op rebuild of the edition:            median {statistics.median(noop):6.2f} s  "

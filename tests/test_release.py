@@ -102,7 +102,8 @@ def test_draft_epub_says_so_in_its_title_and_first_page(embargoed_dist, publicat
         title = re.search(r"<dc:title>(.*?)</dc:title>", opf).group(1)
         assert mark in title
         spine_first = re.search(r'<itemref idref="([^"]+)"', opf).group(1)
-        first = archive.read(f"EPUB/{spine_first}.xhtml").decode()
+        href = re.search(rf'<item href="([^"]+)" id="{spine_first}"', opf).group(1)
+        first = archive.read(f"EPUB/{href}").decode()
         assert mark in first
 
 

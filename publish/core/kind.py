@@ -255,10 +255,8 @@ def _chosen(project: Project, paths: list[Path],
         if folder not in folders:
             if not path.exists():
                 raise ContentError([Problem("L001", "no such file or folder", path)])
-            raise ContentError([Problem("L001", "not inside a folder of content/ that has a "
-                                                "configuration", path,
-                                        hint="name a folder of content/ whose YAML file says "
-                                             "'kind:', or something inside one")])
+            raise ContentError([Problem("L017", "not inside a folder of content/ that has a "
+                                                "configuration", path)])
         if path in (folder, folders[folder].file):
             chosen[folder] = None
         elif chosen.get(folder, []) is not None:

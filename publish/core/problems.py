@@ -40,6 +40,9 @@ CODES: dict[str, tuple[str, str]] = {
                                     "a bug or is installed wrongly"),
     "L016": ("two configurations in one folder",
              "keep one YAML file with a 'kind:' key in each folder of content/"),
+    "L017": ("not something publish can build",
+             "name a folder of content/ whose YAML file says 'kind:', or something inside one "
+             "that its kind builds alone"),
     # V: validating content
     "V017": ("invalid value", "correct the value as the message says"),
     "V018": ("link not allowed", "link to an http(s) or mailto address, or to #an-anchor"),

@@ -56,7 +56,7 @@ def select_edition(project: Project, config: Path, chosen: list[Path] | None) ->
         for path in chosen:
             folder = path.parent if path.is_file() else path
             if folder.parent.name != "profiles" or folder.parent.parent != config.parent:
-                raise ContentError([Problem("L001", "not an edition or a profile folder", path,
+                raise ContentError([Problem("L017", "not an edition or a profile folder", path,
                                             hint="name an edition's folder, or a folder of "
                                                  "its profiles/")])
             profile_dirs.append(folder)
