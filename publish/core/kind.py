@@ -252,9 +252,9 @@ def _chosen(project: Project, paths: list[Path],
         except ValueError:
             parts = ()
         folder = content / parts[0] if parts else None
+        if not path.exists():
+            raise ContentError([Problem("L001", "no such file or folder", path)])
         if folder not in folders:
-            if not path.exists():
-                raise ContentError([Problem("L001", "no such file or folder", path)])
             raise ContentError([Problem("L017", "not inside a folder of content/ that has a "
                                                 "configuration", path)])
         if path in (folder, folders[folder].file):
