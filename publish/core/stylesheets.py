@@ -17,7 +17,7 @@ from urllib.parse import unquote, urlsplit
 import tinycss2
 
 from .problems import ContentError, Problems, excerpt
-from .sources import ALLOWED_FOLDERS, MAX_SOURCE_BYTES, Project
+from .sources import ALLOWED_FOLDERS, MAX_SOURCE_BYTES, Fields, Project
 
 STYLES = "styles"
 
@@ -42,6 +42,31 @@ def read_stylesheet(project: Project, href: str, kind_styles: Path | None) -> st
     if stand_in is not None:  # part of the installed kind, not the author's: read plainly
         return stand_in.read_bytes()[:MAX_SOURCE_BYTES].decode("utf-8")
     return project.read_text(path)
+
+
+def stylesheets_field(project: Project, fields: Fields, problems: Problems,
+                      defaults: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+    """The stylesheets of each medium a configuration chooses (`stylesheets: {print: [...],
+    epub: [...]}`), else the kind's `defaults`: paths of files in the project's styles/."""
+    chosen = dict(defaults)
+    if "stylesheets" not in fields.values:
+        return chosen
+    media = Fields(fields.get("stylesheets"), problems, fields.file, what="'stylesheets'",
+                   required={}, optional={medium: list for medium in defaults})
+    for medium, paths in media.values.items():
+        line = media.line(medium)
+        if not paths or not all(isinstance(p, str) and p for p in paths):
+            problems.add("L006", f"'{medium}' must list the paths of stylesheets, such as "
+                                 f"{defaults[medium][-1]}", fields.file, line)
+            continue
+        for relative in paths:
+            try:
+                project.confine(Path(relative), within=(project.root / STYLES,),
+                                named_at=(fields.file, line))
+            except ContentError as error:
+                problems.extend(error.problems)
+        chosen[medium] = tuple(paths)
+    return chosen
 
 
 def check_stylesheets(project: Project, stylesheets: tuple[str, ...],

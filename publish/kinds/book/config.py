@@ -15,6 +15,7 @@ from ...core.embargo import EMBARGO_KINDS, Embargo, embargo_field
 from ...core.epub import stable_identifier
 from ...core.problems import ContentError, Problems, excerpt
 from ...core.sources import Fields, Node, Project
+from ...core.stylesheets import stylesheets_field
 from .codes import GENERATED
 
 # The stylesheets of each medium, unless book.yaml's `stylesheets` names others. Where the
@@ -86,7 +87,7 @@ def load_config(project: Project, path: Path) -> tuple[BookConfig | None, Proble
         description=texts["description"] or texts["subtitle"] or texts["title"],
         keywords=_texts(fields, "keywords", problems, "keywords"),
         chapters=_chapters(project, fields, problems),
-        stylesheets=_stylesheets(project, fields, problems),
+        stylesheets=stylesheets_field(project, fields, problems, STYLESHEETS),
     )
     return (None if problems else config), problems
 
@@ -190,25 +191,3 @@ def _generated(node: Node, problems: Problems) -> ChapterSource | None:
     return ChapterSource(item.line("generated"), generated=name)
 
 
-def _stylesheets(project: Project, fields: Fields,
-                 problems: Problems) -> dict[str, tuple[str, ...]]:
-    """The stylesheets book.yaml chooses: paths of files in the project's styles/."""
-    chosen = dict(STYLESHEETS)
-    if "stylesheets" not in fields.values:
-        return chosen
-    media = Fields(fields.get("stylesheets"), problems, fields.file, what="'stylesheets'",
-                   required={}, optional={medium: list for medium in STYLESHEETS})
-    for medium, paths in media.values.items():
-        line = media.line(medium)
-        if not paths or not all(isinstance(p, str) and p for p in paths):
-            problems.add("L006", f"'{medium}' must list the paths of stylesheets, such as "
-                                 f"{STYLESHEETS[medium][-1]}", fields.file, line)
-            continue
-        for relative in paths:
-            try:
-                project.confine(Path(relative), within=(project.root / "styles",),
-                                named_at=(fields.file, line))
-            except ContentError as error:
-                problems.extend(error.problems)
-        chosen[medium] = tuple(paths)
-    return chosen

@@ -7,12 +7,12 @@ and the project's fonts go with them.
 from __future__ import annotations
 
 from ...core.epub import Asset, Document, EpubSpec, TocEntry, project_fonts
+from ...core.images import IMAGE_TYPES
 from ...core.kind import Kind, Rendering
 from ...core.sources import MAX_ASSET_BYTES
 from ...core.stylesheets import read_stylesheet
 from .book import Book
 from .html import Entry, Page, chapter_views, render
-from .markdown import IMAGE_TYPES
 from .render import Medium, epub_image_name
 
 TITLE_PAGE = "title.xhtml"

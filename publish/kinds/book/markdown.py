@@ -29,13 +29,11 @@ from mdit_py_plugins.anchors.index import slugify  # not re-exported (mdit-py-pl
 from mdit_py_plugins.attrs import attrs_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
-from ...core.problems import ContentError, Problems, excerpt
+from ...core.images import local_image
+from ...core.problems import Problems, excerpt
 from ...core.sources import Project
 
 LINK_SCHEMES = ("http", "https", "mailto")
-# The images a figure may show, with their media types: those EPUB readers must all display.
-IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
-               ".gif": "image/gif", ".svg": "image/svg+xml", ".webp": "image/webp"}
 # An id an author gives: it must work as an XML id and a URL fragment, unchanged.
 ID = re.compile(r"[A-Za-z][A-Za-z0-9_.-]*")
 # `{#an-id}` ending a heading or a table's caption.
@@ -358,7 +356,7 @@ def _figures(project: Project, chapter: Chapter, here: Path, folder: Path,
             index += 1
             continue
         line = line_of(tokens[index])
-        path = _image_file(project, image.attrGet("src") or "", here, folder, chapter.file,
+        path = local_image(project, image.attrGet("src") or "", here, folder, chapter.file,
                            line, problems)
         alt = plain_text(image.children or [])
         if not alt:
@@ -384,29 +382,6 @@ def _lone_image(tokens: list[Token], index: int) -> Token | None:
     if len(children) == 1 and children[0].type == "image":
         return children[0]
     return None
-
-
-def _image_file(project: Project, src: str, here: Path, folder: Path, file: Path,
-                line: int | None, problems: Problems) -> Path | None:
-    """The file an image names: relative to its chapter, inside the book's folder."""
-    shown = excerpt(src)
-    parts = urlsplit(src)
-    if parts.scheme or parts.netloc or src.startswith("/") or not parts.path:
-        problems.add("V019", f"image '{shown}' is not a file of the book's folder", file, line)
-        return None
-    try:
-        path = project.confine(here / unquote(parts.path), within=(folder,))
-    except ContentError:
-        problems.add("V019", f"image '{shown}' is outside the book's folder", file, line)
-        return None
-    if path.suffix.lower() not in IMAGE_TYPES:
-        problems.add("V019", f"image '{shown}' is not one of {', '.join(IMAGE_TYPES)}", file,
-                     line)
-        return None
-    if not path.is_file():
-        problems.add("V019", f"image '{shown}' does not exist", file, line)
-        return None
-    return path
 
 
 def _tables(chapter: Chapter, problems: Problems) -> list[Token]:

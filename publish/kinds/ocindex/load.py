@@ -27,6 +27,7 @@ from ...core import kind as core
 from ...core.embargo import EMBARGO_KINDS, Embargo, embargo_field
 from ...core.problems import ContentError, Problem, Problems, excerpt
 from ...core.sources import Fields, Project
+from ...core.stylesheets import stylesheets_field
 from .narrative import Narrative, Paragraph, inline_text, load_narrative
 from .outline import Indicator, Outline, load_outline
 
@@ -200,7 +201,7 @@ def load_edition(project: Project, edition_dir: Path) -> Edition:
     previous = Fields(fields.get("previous", {}), problems, path, what="'previous'",
                       required={"year": int, "dataset": str})
     embargo = embargo_field(fields, problems)
-    stylesheets = _stylesheets(project, fields, problems)
+    stylesheets = stylesheets_field(project, fields, problems, STYLESHEETS)
     problems.raise_if_any()
     outline = load_outline(project, edition_dir / "outline.yaml")
     dataset = load_dataset(project, edition_dir / fields.get("dataset"), fields.get("year"),
@@ -216,30 +217,6 @@ def load_edition(project: Project, edition_dir: Path) -> Edition:
 # The stylesheets of each medium, unless edition.yaml's `stylesheets` names others.
 STYLESHEETS = {"print": ("styles/fonts.css", "styles/print.css"),
                "epub": ("styles/fonts.css", "styles/epub.css")}
-
-
-def _stylesheets(project: Project, fields: Fields,
-                 problems: Problems) -> dict[str, tuple[str, ...]]:
-    """The stylesheets edition.yaml chooses: paths of files in the project's styles/."""
-    chosen = dict(STYLESHEETS)
-    if "stylesheets" not in fields.values:
-        return chosen
-    media = Fields(fields.get("stylesheets"), problems, fields.file, what="'stylesheets'",
-                   required={}, optional={medium: list for medium in STYLESHEETS})
-    for medium, paths in media.values.items():
-        line = media.line(medium)
-        if not paths or not all(isinstance(p, str) and p for p in paths):
-            problems.add("L006", f"'{medium}' must list the paths of stylesheets, such as "
-                                 f"{STYLESHEETS[medium][-1]}", fields.file, line)
-            continue
-        for relative in paths:
-            try:
-                project.confine(project.root / relative, within=(project.root / "styles",),
-                                named_at=(fields.file, line))
-            except ContentError as error:
-                problems.extend(error.problems)
-        chosen[medium] = tuple(paths)
-    return chosen
 
 
 def _score_bands(nodes: list, outline: Outline, path: Path, line: int) -> list[ScoreBand]:

@@ -9,16 +9,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 from markdown_it import MarkdownIt
 
-from ...core.problems import ContentError, Problems, excerpt
+from ...core.images import local_image
+from ...core.problems import Problems, excerpt
 from ...core.sources import Project
 from .outline import Heading, Indicator, Outline
 
 LINK_SCHEMES = ("http", "https", "mailto")
-IMAGE_TYPES = (".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp")
 
 
 @dataclass(eq=False)
@@ -77,8 +77,8 @@ def _paragraph(project: Project, md: MarkdownIt, inline, file: Path, line: int, 
                 problems.add("V018", f"link to '{excerpt(href)}' is not allowed", file, line)
                 token.attrSet("href", "#")
         elif token.type == "image":
-            image = _allowed_image(project, token.attrGet("src") or "", folder, file, line,
-                                   problems)
+            image = local_image(project, token.attrGet("src") or "", folder, folder, file,
+                                line, problems)
             if image is None:
                 token.attrSet("src", "")
             else:
@@ -100,29 +100,6 @@ def _allowed_link(href: str) -> bool:
     parts = urlsplit(href)
     return parts.scheme.lower() in LINK_SCHEMES and (parts.scheme.lower() == "mailto"
                                                      or bool(parts.netloc))
-
-
-def _allowed_image(project: Project, src: str, folder: Path, file: Path, line: int,
-                   problems: Problems) -> Path | None:
-    shown = excerpt(src)
-    parts = urlsplit(src)
-    if parts.scheme or parts.netloc or src.startswith("/"):
-        problems.add("V019", f"image '{shown}' is not a file of the publication's folder",
-                     file, line)
-        return None
-    try:
-        path = project.confine(folder / unquote(parts.path), within=(folder,))
-    except ContentError:
-        problems.add("V019", f"image '{shown}' is outside the publication's folder", file, line)
-        return None
-    if path.suffix.lower() not in IMAGE_TYPES:
-        problems.add("V019", f"image '{shown}' is not one of {', '.join(IMAGE_TYPES)}", file,
-                     line)
-        return None
-    if not path.is_file():
-        problems.add("V019", f"image '{shown}' does not exist", file, line)
-        return None
-    return path
 
 
 def inline_text(project: Project, source: str, file: Path, line: int, folder: Path,
