@@ -21,6 +21,7 @@ from conftest import run_cli
 from lxml import etree
 from pypdf import PdfReader
 from readback import pdf_outline, pdfinfo, run, squeeze
+from readback import pdf_pages_text as pdf_pages
 
 from publish.core.kind import Rendering
 from publish.core.sources import Project
@@ -406,3 +407,27 @@ def test_a_broken_book_gives_its_problems_with_file_and_line(case, tmp_path):
         golden.write_text(found, encoding="utf-8")
     assert found == golden.read_text(encoding="utf-8")
     assert case.split("-")[0].upper() in found
+
+
+# -- the same pipeline as every kind ---------------------------------------------------------
+
+def test_a_book_is_embargoed_marked_cached_and_summed_like_any_publication(tmp_path):
+    root = tmp_path / "project"
+    make_project(root)
+    config = root / FOLDER / "book.yaml"
+    config.write_text(config.read_text() + 'embargo: "2030-01-01T09:00:00+01:00"\n')
+    now = ("--now", "2029-12-31T00:00:00Z")
+    code, _, err = run_cli("--project", str(root), "release", "--allow-dirty", *now)
+    assert code == 3 and "guide" in err and not (root / "dist").exists()
+    code, out, err = run_cli("--project", str(root), "build", *now)
+    assert code == 0 and "1 built" in out, err
+    mark = squeeze("EMBARGOED - NOT FOR DISTRIBUTION UNTIL 2030-01-01T09:00:00+01:00")
+    pages = [squeeze(page) for page in pdf_pages(root / "dist/guide/guide-draft.pdf")]
+    assert pages and all(mark in page for page in pages)
+    assert run_cli("--project", str(root), "build", *now)[1].count("1 unchanged") == 1
+    chapter = root / FOLDER / "chapters/writing.md"
+    chapter.write_text(chapter.read_text() + "\nOne more sentence.\n")
+    code, out, _ = run_cli("--project", str(root), "build", *now)
+    assert code == 0 and "1 built" in out
+    check = run("sh", "-c", f"cd '{root / 'dist'}' && sha256sum --strict -c SHA256SUMS")
+    assert check.returncode == 0 and check.stdout.count(": OK") == 2, check.stdout
