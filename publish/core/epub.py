@@ -18,10 +18,12 @@ import uuid
 import zipfile
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 from ebooklib import epub
 
 from .sources import MAX_ASSET_BYTES, Project
+from .stylesheets import read_stylesheet
 
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 FONT_MEDIA_TYPE = "font/ttf"
@@ -73,10 +75,20 @@ class EpubSpec:
                                                 "readingOrder", "displayTransformability")
 
 
-def project_fonts(project: Project) -> list[Asset]:
-    """The project's fonts (fonts/*.ttf), for an EPUB whose stylesheets use them."""
+def stylesheet_assets(project: Project, hrefs: tuple[str, ...], kind_styles: Path) -> list[Asset]:
+    """The EPUB's stylesheets, by their paths in the project: the project's files, else the
+    kind's of the same name (:mod:`publish.core.stylesheets`)."""
+    return [Asset(href, "text/css", read_stylesheet(project, href, kind_styles).encode())
+            for href in hrefs]
+
+
+def project_fonts(project: Project, stylesheets: list[Asset]) -> list[Asset]:
+    """The project's fonts (fonts/*.ttf) that the EPUB's stylesheets name: no reader is sent
+    a font that nothing uses."""
+    named = b"\n".join(stylesheet.data for stylesheet in stylesheets)
     return [Asset(f"fonts/{font.name}", FONT_MEDIA_TYPE, project.read_bytes(font, MAX_ASSET_BYTES))
-            for font in sorted((project.root / "fonts").glob("*.ttf"))]
+            for font in sorted((project.root / "fonts").glob("*.ttf"))
+            if font.name.encode() in named]
 
 
 def assemble(spec: EpubSpec) -> bytes:

@@ -6,11 +6,10 @@ and the project's fonts go with them.
 """
 from __future__ import annotations
 
-from ...core.epub import Asset, Document, EpubSpec, TocEntry, project_fonts
+from ...core.epub import Asset, Document, EpubSpec, TocEntry, project_fonts, stylesheet_assets
 from ...core.images import IMAGE_TYPES
 from ...core.kind import Kind, Rendering
 from ...core.sources import MAX_ASSET_BYTES
-from ...core.stylesheets import read_stylesheet
 from .book import Book
 from .html import Entry, Page, chapter_views, render
 from .render import Medium, epub_image_name
@@ -36,6 +35,7 @@ def book_epub(kind: Kind, book: Book, rendering: Rendering,
                            render(kind, page, "epub/chapter.html", chapter=chapter))
                   for chapter in page.chapters]
     title = f"{config.title} ({rendering.mark})" if rendering.mark else config.title
+    css = stylesheet_assets(project, stylesheets, kind.styles)
     return EpubSpec(
         identifier=config.identifier,
         title=title,
@@ -47,10 +47,8 @@ def book_epub(kind: Kind, book: Book, rendering: Rendering,
         publisher=config.publisher,
         description=config.description,
         subjects=list(config.keywords),
-        stylesheets=[Asset(href, "text/css",
-                           read_stylesheet(project, href, kind.styles).encode("utf-8"))
-                     for href in stylesheets],
-        assets=[*_images(book, rendering), *project_fonts(project)],
+        stylesheets=css,
+        assets=[*_images(book, rendering), *project_fonts(project, css)],
         # Landmarks may only lead to documents of the reading order, which the navigation
         # document is not (EPUBCheck RSC-011).
         landmarks=[("text", book.chapters[0].document, "Start of the text")],

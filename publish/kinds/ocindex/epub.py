@@ -9,9 +9,16 @@ import mimetypes
 from datetime import datetime
 from pathlib import Path
 
-from ...core.epub import Asset, Document, EpubSpec, TocEntry, project_fonts, stable_identifier
+from ...core.epub import (
+    Asset,
+    Document,
+    EpubSpec,
+    TocEntry,
+    project_fonts,
+    stable_identifier,
+    stylesheet_assets,
+)
 from ...core.sources import MAX_ASSET_BYTES, Project
-from ...core.stylesheets import read_stylesheet
 from .html import Page, chart_svg, render
 
 SUMMARY = ("Every score shown in a chart is also given in a data table, and every chart and the "
@@ -77,15 +84,14 @@ def epub_spec(page: Page, project: Project, modified: datetime,
     images = [Asset(href, mimetypes.guess_type(path.name)[0] or "application/octet-stream",
                     project.read_bytes(path, MAX_ASSET_BYTES))
               for href, path in _narrative_images(page).values()]
+    css = stylesheet_assets(project, stylesheets, KIND.styles)
     return EpubSpec(
         identifier=identifier(page), title=f"{title} ({page.mark})" if page.mark else title,
         language=edition.language, date=modified, documents=documents, toc=toc,
         authors=[edition.publisher], publisher=edition.publisher, description=page.description,
         subjects=["organized crime"],
-        stylesheets=[Asset(href, "text/css",
-                           read_stylesheet(project, href, KIND.styles).encode())
-                     for href in stylesheets],
-        assets=[*project_fonts(project), *charts, *images],
+        stylesheets=css,
+        assets=[*project_fonts(project, css), *charts, *images],
         cover=Asset("images/cover.svg", "image/svg+xml", render(page, "cover.svg").encode()),
         landmarks=[("cover", "cover.xhtml", "Cover"), ("text", "scores.xhtml", "Scores")],
         accessibility_summary=SUMMARY,
