@@ -227,11 +227,12 @@ def test_package_metadata(book, page):
     assert book.item_with("cover-image")
 
 
-def test_fonts_are_embedded_and_used(book, project):
+def test_the_fonts_the_stylesheets_use_are_embedded_and_no_other(book, project):
     fonts = {i.get("href") for i in book.manifest.values() if i.get("media-type") == "font/ttf"}
-    assert fonts == {f"fonts/{f.name}" for f in (project / "fonts").glob("*.ttf")}
     css = b"".join(book.read(i.get("href")) for i in book.manifest.values()
                    if i.get("media-type") == "text/css").decode()
+    used = {f"fonts/{f.name}" for f in (project / "fonts").glob("*.ttf") if f.name in css}
+    assert fonts == used and len(used) == 6  # Open Sans; not the books' monospaced font
     for font in fonts:
         assert f"url(../{font})" in css
 

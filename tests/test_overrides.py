@@ -110,3 +110,19 @@ def test_a_project_stylesheet_overrides_the_kinds_and_invalidates_the_cache(brok
     assert "1 built" in out  # not the cached output of the kind's stylesheet
     running_heads = [page for page in pages(broken_project)[1:] if "HOUSE EDITION" in page]
     assert running_heads and len(running_heads) == len(pages(broken_project)) - 1
+
+
+def test_a_kinds_own_folder_of_templates_overrides_for_that_kind_alone(broken_project):
+    dashboard = (KIND_TEMPLATES / "dashboard.html").read_text()
+    for kind, label in (("book", "Book capital"), ("ocindex", "Index capital")):
+        folder = broken_project / "templates" / kind
+        folder.mkdir(parents=True)
+        (folder / "dashboard.html").write_text(
+            dashboard.replace("<dt>Capital</dt>", f"<dt>{label}</dt>"))
+    (broken_project / "templates/dashboard.html").write_text(
+        dashboard.replace("<dt>Capital</dt>", "<dt>Every kind capital</dt>"))
+    code, _, err = build(broken_project)
+    assert code == 0, err
+    first = pages(broken_project)[0].upper()
+    assert "INDEX CAPITAL" in first
+    assert "BOOK CAPITAL" not in first and "EVERY KIND CAPITAL" not in first

@@ -27,6 +27,7 @@ from pathlib import Path
 from .embargo import Embargo
 from .problems import ContentError, Problem, Problems, excerpt
 from .sources import Project
+from .templates import template_environment
 
 ENTRY_POINTS = "publish.kinds"
 CONTENT = "content"
@@ -111,6 +112,11 @@ class Kind(ABC):
     def styles(self) -> Path:
         return self.folder / "styles"
 
+    def environment(self, project: Project):
+        """The kind's templates in a project: the project's templates/<name>/ first, then its
+        templates/, then the kind's own folder; sandboxed (:mod:`publish.core.templates`)."""
+        return template_environment(project, self.templates, self.name or None)
+
     @abstractmethod
     def select(self, project: Project, config: Path, chosen: list[Path] | None) -> Selected:
         """Load and check the folder of `config` (its configuration file). `chosen`: paths
@@ -170,7 +176,10 @@ class Selection:
     problems: Problems = field(default_factory=Problems)
 
     def publications(self) -> list[Publication]:
-        return [p for source in self.sources for p in source.publications()]
+        """The publications to build: those without problems (a check made after the kind's,
+        such as the stylesheets', may have failed one)."""
+        return [p for source in self.sources for p in source.publications()
+                if p.slug not in source.failed]
 
     @property
     def failed(self) -> dict[str, list[Problem]]:

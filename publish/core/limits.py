@@ -58,10 +58,24 @@ def _child(parent, connection, memory_bytes, function, args, kwargs):
         connection.send(("problems", error.problems))
     except MemoryError:
         connection.send(("memory", None))
-    except BaseException:  # noqa: BLE001 - reported to the parent, which raises it
-        connection.send(("error", traceback.format_exc()))
+    except BaseException as error:  # noqa: BLE001 - reported to the parent, which raises it
+        # A library may catch MemoryError and raise its own error instead (WeasyPrint's
+        # fetcher does): the limit is still what stopped it.
+        connection.send(("memory", None) if _out_of_memory(error)
+                        else ("error", traceback.format_exc()))
     finally:
         connection.close()
+
+
+def _out_of_memory(error: BaseException) -> bool:
+    """Whether a MemoryError is anywhere in the exception's chain of causes."""
+    seen = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, MemoryError):
+            return True
+        seen.add(id(error))
+        error = error.__cause__ or error.__context__
+    return False
 
 
 class Limited:

@@ -81,10 +81,12 @@ def check_stylesheets(project: Project, stylesheets: tuple[str, ...],
             problems.extend(error.problems)
             continue
         rules = tinycss2.parse_stylesheet(text, skip_comments=True, skip_whitespace=True)
+        stand_in = kind_stand_in(project, path, kind_styles)
+        whose = f" (the kind's own {path.name}: the project has none)" if stand_in else ""
         for url, line in _references(rules):
             reason = _refused(project, url, path.parent, allowed)
             if reason:
-                problems.add("V020", f"'{excerpt(url)}' {reason}", path, line)
+                problems.add("V020", f"'{excerpt(url)}' {reason}{whose}", path, line)
     return problems
 
 

@@ -1,5 +1,9 @@
 """Templates: a kind's own, which a project may override file by file in its templates/.
 
+A project's `templates/<kind>/` holds overrides for that kind alone (`templates/book/print.html`
+changes books, not the Index's profiles); a file directly in `templates/` overrides the
+template of that name for every kind of the project. The first found wins, in that order.
+
 Every template renders in Jinja2's sandbox, so that a template from a project (or a
 contributor) cannot reach Python's internals through the objects it is given (no
 `__class__`, no `__globals__`); autoescaping is on, and an undefined variable is an error.
@@ -22,11 +26,11 @@ PROJECT_TEMPLATES = "templates"
 
 
 class ProjectLoader(jinja2.BaseLoader):
-    """Templates from the project's templates/ folder, read through its confinement."""
+    """Templates from a folder of the project's templates/, read through its confinement."""
 
-    def __init__(self, project: Project):
+    def __init__(self, project: Project, folder: Path):
         self.project = project
-        self.folder = project.root / PROJECT_TEMPLATES
+        self.folder = folder
 
     def get_source(self, environment, template):
         path = self.folder.joinpath(*split_template_path(template))  # refuses '..'
@@ -54,11 +58,13 @@ class _Sandbox(SandboxedEnvironment):
 _FILE_SYSTEM = (Project, Path)
 
 
-def template_environment(project: Project, kind_templates: Path) -> SandboxedEnvironment:
-    """The environment a kind renders with in a project: the project's templates/ first, then
-    the kind's own. One per state of the project's templates/: Jinja keeps a template by its
-    name, so an override added while a process lives (tests, a preview) needs a fresh one."""
-    return _environment(project, kind_templates, _overrides(project))
+def template_environment(project: Project, kind_templates: Path,
+                         kind_name: str | None = None) -> SandboxedEnvironment:
+    """The environment a kind renders with in a project: the project's templates/<kind_name>/
+    first, then its templates/, then the kind's own. One per state of the project's
+    templates/: Jinja keeps a template by its name, so an override added while a process lives
+    (tests, a preview) needs a fresh one."""
+    return _environment(project, kind_templates, kind_name, _overrides(project))
 
 
 def _overrides(project: Project) -> tuple:
@@ -74,9 +80,12 @@ def _overrides(project: Project) -> tuple:
 
 
 @cache
-def _environment(project: Project, kind_templates: Path, overrides: tuple) -> SandboxedEnvironment:
+def _environment(project: Project, kind_templates: Path, kind_name: str | None,
+                 overrides: tuple) -> SandboxedEnvironment:
+    folder = project.root / PROJECT_TEMPLATES
+    own = [ProjectLoader(project, folder / kind_name)] if kind_name else []
     return _Sandbox(
-        loader=jinja2.ChoiceLoader([ProjectLoader(project),
+        loader=jinja2.ChoiceLoader([*own, ProjectLoader(project, folder),
                                     jinja2.FileSystemLoader(kind_templates)]),
         autoescape=True,
         undefined=jinja2.StrictUndefined,

@@ -88,7 +88,8 @@ def _run(render: Render, job: Job, index: int) -> Outcome:
 
 
 def _source(job: Job):
-    return job.publication.profile.dir if job.publication.profile else None
+    """Where a publication's failure is reported: its folder, whatever its kind."""
+    return getattr(job.publication, "source", None)
 
 
 # -- in a worker ----------------------------------------------------------------------------

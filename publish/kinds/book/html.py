@@ -9,7 +9,7 @@ from markupsafe import Markup
 
 from ... import __version__
 from ...core.kind import Kind, Rendering
-from ...core.templates import template_environment, template_problem
+from ...core.templates import template_problem
 from .book import Book
 from .markdown import Chapter, Heading
 from .render import Medium, chapter_html, notes_html
@@ -108,7 +108,7 @@ def render(kind: Kind, page: Page, template: str, **context) -> str:
     """A template of the kind (or the project's own of that name); its mistakes a problem."""
     project = page.rendering.project
     try:
-        environment = template_environment(project, kind.templates)
+        environment = kind.environment(project)
         return environment.get_template(template).render(page=page, **context)
     except jinja2.TemplateError as error:
         raise template_problem(error, project) from None

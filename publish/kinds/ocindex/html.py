@@ -7,19 +7,16 @@ sandboxed and autoescaped, and an undefined variable is an error rather than an 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import jinja2
 from markupsafe import Markup
 
 from ... import __version__
 from ...core.sources import Project
-from ...core.templates import template_environment, template_problem
+from ...core.templates import template_problem
 from .charts import Chart, band_labels, charts_for
 from .figures import Figures
 from .load import Paragraph, Publication
-
-TEMPLATES = Path(__file__).parent / "templates"
 
 
 def ordinal(number: int) -> str:
@@ -33,7 +30,8 @@ def thousands(number: int) -> str:
 
 def environment(project: Project) -> jinja2.Environment:
     """The kind's templates, overridden by the project's templates/ where it has the file."""
-    env = template_environment(project, TEMPLATES)
+    from . import KIND
+    env = KIND.environment(project)
     env.filters.update(ordinal=ordinal, thousands=thousands)
     return env
 

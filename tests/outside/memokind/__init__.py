@@ -16,7 +16,6 @@ from publish.core.epub import Document, EpubSpec, TocEntry, stable_identifier
 from publish.core.kind import Kind, Publication, Rendering, Selected
 from publish.core.problems import Problems
 from publish.core.sources import Fields, Project
-from publish.core.templates import template_environment
 
 XHTML = """<html xmlns="http://www.w3.org/1999/xhtml" lang="en" xml:lang="en">
 <head><title>{title}</title></head>
@@ -38,8 +37,7 @@ class Memo(Publication):
         return [self.config]
 
     def print_html(self, rendering: Rendering) -> str:
-        environment = template_environment(rendering.project, self.kind.templates)
-        return environment.get_template("memo.html").render(memo=self,
+        return self.kind.environment(rendering.project).get_template("memo.html").render(memo=self,
                                                             created=rendering.created)
 
     def epub(self, rendering: Rendering) -> EpubSpec:
