@@ -31,7 +31,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--project", type=Path, default=Path.cwd(), metavar="DIR",
                         help="the project folder, holding content/, styles/ and fonts/ "
                              "(default: the current folder)")
-    parser.add_argument("-v", "--verbose", action="store_true", help="say what is being built")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="say more: what is being built, and the traceback of any "
+                             "failure of publish itself")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     build_cmd = commands.add_parser("build", help="build review copies (drafts) into dist/")
@@ -104,7 +106,7 @@ def main(argv: list[str] | None = None, stdout=None, stderr=None) -> int:
     handler.setFormatter(logging.Formatter("%(message)s"))
     logger = logging.getLogger("publish")
     logger.addHandler(handler)
-    logger.setLevel(logging.INFO if args.verbose else logging.WARNING)
+    logger.setLevel(logging.DEBUG if args.verbose else logging.WARNING)
     try:
         return _run(args, stdout, stderr)
     finally:

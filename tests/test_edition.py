@@ -202,3 +202,17 @@ def test_a_factsheet_epub_passes_epubcheck(serial, tmp_path):
     messages = epubcheck(serial / "gocindex-2025/sao-tome-and-principe-draft.epub",
                          tmp_path / "report.json")
     assert [m for m in messages if m["severity"] in EPUBCHECK_SEVERITIES_THAT_FAIL] == []
+
+
+@pytest.mark.parametrize("damage", ["altered", "missing"])
+def test_a_damaged_shard_is_refused_with_a_code(serial, tmp_path, damage):
+    shard = tmp_path / "shard"
+    shutil.copytree(serial, shard)
+    victim = shard / "gocindex-2025/kazakhstan-draft.pdf"
+    if damage == "altered":
+        victim.write_bytes(victim.read_bytes()[:-10] + b"tampered!\n")
+    else:
+        victim.unlink()
+    code, _, err = run_cli("merge", str(tmp_path / "merged"), str(shard))
+    assert code == 1 and " D004 " in err and "kazakhstan-draft.pdf" in err
+    assert "Traceback" not in err and not (tmp_path / "merged").exists()

@@ -201,20 +201,24 @@ def merge(target: Path, shards: list[Path]) -> list[str]:
         try:
             manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as error:
-            problems.add("R002", f"cannot read the shard's manifest: {error}", manifest_path)
+            problems.add("D004", f"cannot read the shard's manifest: {error}", manifest_path)
             continue
         commits.add(manifest.get("source_commit"))
         dirty.add(manifest.get("dirty"))
         for entry in manifest.get("files", []):
-            data = (Path(shard) / entry["path"]).read_bytes()
+            try:
+                data = (Path(shard) / entry["path"]).read_bytes()
+            except OSError as error:
+                problems.add("D004", f"cannot read {entry['path']}: {error.strerror}", shard)
+                continue
             if hashlib.sha256(data).hexdigest() != entry["sha256"]:
-                problems.add("R002", f"{entry['path']} does not match its manifest", shard)
+                problems.add("D004", f"{entry['path']} does not match its manifest", shard)
             elif entry["path"] in files and files[entry["path"]][0]["sha256"] != entry["sha256"]:
-                problems.add("R002", f"{entry['path']} differs between shards", shard)
+                problems.add("D004", f"{entry['path']} differs between shards", shard)
             else:
                 files[entry["path"]] = (entry, data)
     if len(commits) > 1:
-        problems.add("R002", "the shards were built from different commits: "
+        problems.add("D004", "the shards were built from different commits: "
                              + ", ".join(sorted(map(str, commits))), None)
     problems.extend(refuse_foreign(target))
     problems.raise_if_any()

@@ -66,6 +66,9 @@ CODES: dict[str, tuple[str, str]] = {
                                     "anyway (the manifest will say so)"),
     "D003": ("cannot write the outputs",
              "make room or give write access where the message says, then run again"),
+    "D004": ("the shards do not make one whole",
+             "merge shards copied whole from one run of one commit (every --shard K/N of the "
+             "same build); build again any shard the message names"),
 }
 
 
