@@ -7,7 +7,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import PROJECT, run_cli
+from conftest import PROJECT, copy_index_project, run_cli
 from readback import pdf_pages_text, pdffonts, squeeze
 
 from publish.core.verify import verify_epub
@@ -80,3 +80,11 @@ def test_a_kind_that_fails_to_load_is_a_problem_not_a_traceback(tmp_path, monkey
     code, _, err = run_cli("--project", str(root), "check")
     assert code == 1 and " L015 " in err and "broken on purpose" in err
     assert "Traceback" not in err
+
+
+def test_a_configuration_that_forgot_its_kind_is_not_skipped(tmp_path):
+    root = copy_index_project(tmp_path / "project")
+    edition = root / "content/gocindex-2025/edition.yaml"
+    edition.write_text(edition.read_text().replace("\nkind: ocindex\n", "\n"))
+    code, _, err = run_cli("--project", str(root), "check")
+    assert code == 1 and err.startswith("content/gocindex-2025: L005 ") and "kind:" in err

@@ -199,7 +199,8 @@ def configurations(project: Project) -> tuple[list[Configuration], Problems]:
     found = []
     for folder in sorted(p for p in (project.root / CONTENT).glob("*") if p.is_dir()):
         named = []
-        for file in sorted(folder.glob("*.yaml")):
+        yaml_files = sorted(folder.glob("*.yaml"))
+        for file in yaml_files:
             try:
                 node = project.load_yaml(file)
             except ContentError as error:
@@ -210,6 +211,11 @@ def configurations(project: Project) -> tuple[list[Configuration], Problems]:
         if len(named) > 1:
             problems.add("L016", "more than one configuration names a kind here: "
                          + ", ".join(c.file.name for c in named), folder)
+        elif not named and yaml_files:  # a configuration that forgot its kind: never skipped
+            problems.add("L005", "no YAML file here says which kind of publication the folder "
+                                 "holds", yaml_files[0] if len(yaml_files) == 1 else folder,
+                         hint="add 'kind: <name>' to the folder's configuration, such as "
+                              "'kind: ocindex' in edition.yaml or 'kind: book' in book.yaml")
         found.extend(named[:1])
     return found, problems
 
