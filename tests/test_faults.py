@@ -129,7 +129,9 @@ def test_a_worker_killed_mid_build_fails_that_publication_alone(dist):
     out, err = build.communicate(timeout=60)
     assert build.returncode == 1, err
     (failed,) = re.findall(r"^(\S+) failed:$", err, re.MULTILINE)
-    assert (f"  R004 a worker process died: the worker building {failed} died (signal SIGKILL)"
+    # Named at the publication's folder (a factsheet's is its edition's).
+    assert (f"  content/gocindex-2025: R004 a worker process died: the worker building {failed} "
+            "died (signal SIGKILL)"
             "\n      hint: run again; if it happens again, report it with the output of -v"
             ) in err
     assert re.search(r"^3 publications: 2 built, 0 from the cache, 0 unchanged, 1 failed, "
