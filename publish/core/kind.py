@@ -214,8 +214,9 @@ def configurations(project: Project) -> tuple[list[Configuration], Problems]:
         elif not named and yaml_files:  # a configuration that forgot its kind: never skipped
             problems.add("L005", "no YAML file here says which kind of publication the folder "
                                  "holds", yaml_files[0] if len(yaml_files) == 1 else folder,
-                         hint="add 'kind: <name>' to the folder's configuration, such as "
-                              "'kind: ocindex' in edition.yaml or 'kind: book' in book.yaml")
+                         hint="add 'kind: <name>' to the folder's configuration file, "
+                              "naming its kind of publication (publish check lists the kinds "
+                              "it knows when the name is wrong)")
         found.extend(named[:1])
     return found, problems
 
