@@ -243,3 +243,22 @@ def test_archive_is_deterministic_in_form(epub_path):
         assert first.filename == "mimetype" and first.compress_type == zipfile.ZIP_STORED
         assert archive.read("mimetype") == b"application/epub+zip"
         assert {info.date_time for info in archive.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+
+
+def test_fonts_are_cut_to_the_characters_the_book_shows(book, project):
+    """Every character of every document has its glyph in the embedded fonts, which are a
+    fraction of the files in fonts/."""
+    import html as html_module
+    import io
+
+    from fontTools.ttLib import TTFont
+    fonts = {i.get("href"): book.read(i.get("href")) for i in book.manifest.values()
+             if i.get("media-type") == "font/ttf"}
+    documents = [i.get("href") for i in book.manifest.values()
+                 if i.get("media-type") == "application/xhtml+xml"]
+    text = set("".join(html_module.unescape("".join(book.xml(href).itertext()))
+                       for href in documents)) - set("\n\t\r")
+    for href, data in fonts.items():
+        covered = set(map(chr, TTFont(io.BytesIO(data)).getBestCmap()))
+        assert text <= covered, (href, sorted(text - covered))
+        assert len(data) < (project / href).stat().st_size / 4, href

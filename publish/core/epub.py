@@ -12,6 +12,7 @@ EPUB is written to memory, its NCX depth set, and the archive rewritten determin
 """
 from __future__ import annotations
 
+import html
 import io
 import re
 import uuid
@@ -21,6 +22,8 @@ from datetime import datetime
 from pathlib import Path
 
 from ebooklib import epub
+from fontTools import subset
+from fontTools.ttLib import TTFont
 
 from .sources import MAX_ASSET_BYTES, Project
 from .stylesheets import read_stylesheet
@@ -110,7 +113,7 @@ def assemble(spec: EpubSpec) -> bytes:
     css = [_item(asset, f"css-{index}") for index, asset in enumerate(spec.stylesheets, 1)]
     for item in css:
         book.add_item(item)
-    for index, asset in enumerate(spec.assets, 1):
+    for index, asset in enumerate(_fonts_subset(spec), 1):
         book.add_item(_item(asset, f"asset-{index}"))
     if spec.cover is not None:
         cover = epub.EpubCover(uid="cover-image", file_name=spec.cover.name)
@@ -133,6 +136,48 @@ def assemble(spec: EpubSpec) -> bytes:
     book.guide = [{"type": type_, "href": href, "title": title}
                   for type_, href, title in spec.landmarks]
     return write_book(book, spec.date, max((_depth(entry) for entry in spec.toc), default=1))
+
+
+# Characters every font keeps whatever the text: printable ASCII, so that a reading system's
+# own strings (a footnote's number, a page list) still have glyphs.
+ALWAYS_SHOWN = {chr(code) for code in range(0x20, 0x7F)}
+
+
+def _fonts_subset(spec: EpubSpec) -> list[Asset]:
+    """The assets, each font cut down to the characters the EPUB can show: its documents,
+    its stylesheets (generated content), its table of contents and title. A font is most of
+    an EPUB's weight, and a reader never needs a glyph the book does not use."""
+    shown = set(ALWAYS_SHOWN) | set(spec.title)
+    for document in spec.documents:
+        shown |= set(html.unescape(document.content)) | set(document.title)
+    for stylesheet in spec.stylesheets:
+        shown |= set(stylesheet.data.decode("utf-8", "replace"))
+    entries = list(spec.toc)
+    while entries:
+        entry = entries.pop()
+        shown |= set(entry.title)
+        entries.extend(entry.children)
+    codepoints = {ord(char) for char in shown}
+    return [Asset(asset.name, asset.media_type, _subset(asset.data, codepoints))
+            if asset.media_type == FONT_MEDIA_TYPE else asset for asset in spec.assets]
+
+
+def _subset(data: bytes, codepoints: set[int]) -> bytes:
+    """A TrueType font with the glyphs of `codepoints` only (and their ligatures and
+    alternates); the same input gives the same bytes (no timestamp is recalculated)."""
+    options = subset.Options()
+    options.layout_features = ["*"]
+    options.name_IDs = ["*"]
+    options.name_languages = ["*"]
+    options.notdef_outline = True
+    options.hinting = False  # hints serve low-resolution screens of the 1990s, at a third of the size
+    font = TTFont(io.BytesIO(data), recalcTimestamp=False)
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(unicodes=codepoints)
+    subsetter.subset(font)
+    out = io.BytesIO()
+    font.save(out)
+    return out.getvalue()
 
 
 def _item(asset: Asset, uid: str) -> epub.EpubItem:
