@@ -225,20 +225,16 @@ def _jobs(project: Project, publications: list[Publication], options: Options,
     """A job for each publication, keyed by everything its outputs depend on; a publication
     whose files cannot be hashed (a pipe, a link leading outside) fails alone."""
     design = f"{tool_digest()}:{design_digest(project)}"
-    kinds: dict[Path, str] = {}
     hashed: dict[Path, bytes] = {}  # files shared by many publications (datasets) hashed once
     work = []
     for publication in publications:
         mark = None if options.release else draft_mark(publication.embargo, instant)
-        folder = publication.kind.folder
         try:
-            if folder not in kinds:
-                kinds[folder] = folder_digest(folder)
             files = digest_files(project, publication.dependencies(), project.root, hashed)
         except ContentError as error:
             report.failed[publication.slug] = error.problems
             continue
-        key = cache_key(f"{design}:{kinds[folder]}",
+        key = cache_key(f"{design}:{folder_digest(publication.kind.folder)}",
                         {"publication": publication.slug, "output": publication.output,
                          "files": files},
                         {"strict": options.strict, "release": options.release, "mark": mark})

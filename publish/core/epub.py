@@ -26,7 +26,7 @@ from fontTools import subset
 from fontTools.ttLib import TTFont
 
 from .sources import MAX_ASSET_BYTES, Project
-from .stylesheets import read_stylesheet
+from .stylesheets import read_stylesheet, referenced_files
 
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 FONT_MEDIA_TYPE = "font/ttf"
@@ -88,10 +88,10 @@ def stylesheet_assets(project: Project, hrefs: tuple[str, ...], kind_styles: Pat
 def project_fonts(project: Project, stylesheets: list[Asset]) -> list[Asset]:
     """The project's fonts (fonts/*.ttf) that the EPUB's stylesheets name: no reader is sent
     a font that nothing uses."""
-    named = b"\n".join(stylesheet.data for stylesheet in stylesheets)
+    named = set().union(*(referenced_files(project, stylesheet.data.decode("utf-8"))
+                          for stylesheet in stylesheets))
     return [Asset(f"fonts/{font.name}", FONT_MEDIA_TYPE, project.read_bytes(font, MAX_ASSET_BYTES))
-            for font in sorted((project.root / "fonts").glob("*.ttf"))
-            if font.name.encode() in named]
+            for font in sorted((project.root / "fonts").glob("*.ttf")) if font in named]
 
 
 def assemble(spec: EpubSpec) -> bytes:

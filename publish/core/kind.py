@@ -245,11 +245,12 @@ def select(project: Project, paths: list[Path], known: dict[str, object]) -> Sel
                 raise ContentError([Problem("L006", "'kind' must be the name of a kind",
                                             configuration.file, configuration.line)])
             kind = load_kind(configuration.kind, known, configuration.file, configuration.line)
+            # A kind may refuse what the command named inside its folder (L017), or a file
+            # it cannot read: said with the run's other problems.
+            selection.sources.append(kind.select(project, configuration.file,
+                                                 chosen[configuration.folder]))
         except ContentError as error:
             selection.problems.extend(error.problems)
-            continue
-        selection.sources.append(kind.select(project, configuration.file,
-                                             chosen[configuration.folder]))
     return selection
 
 

@@ -11,13 +11,14 @@ renderer cannot.
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import tinycss2
 
 from .problems import ContentError, Problems, excerpt
-from .sources import ALLOWED_FOLDERS, MAX_SOURCE_BYTES, Fields, Project
+from .sources import ALLOWED_FOLDERS, Fields, Project
 
 STYLES = "styles"
 
@@ -40,8 +41,20 @@ def read_stylesheet(project: Project, href: str, kind_styles: Path | None) -> st
     path = project.root / href
     stand_in = kind_stand_in(project, path, kind_styles)
     if stand_in is not None:  # part of the installed kind, not the author's: read plainly
-        return stand_in.read_bytes()[:MAX_SOURCE_BYTES].decode("utf-8")
+        return stand_in.read_text(encoding="utf-8")
     return project.read_text(path)
+
+
+def referenced_files(project: Project, text: str) -> set[Path]:
+    """The files of the project a stylesheet of styles/ refers to (url(), @import), resolved
+    as the renderer resolves them: for the EPUB, which must carry them."""
+    found = set()
+    for url, _ in _references(tinycss2.parse_stylesheet(text, skip_comments=True,
+                                                        skip_whitespace=True)):
+        parts = urlsplit(url)
+        if not parts.scheme and parts.path:
+            found.add(Path(os.path.normpath(project.root / STYLES / unquote(parts.path))))
+    return found
 
 
 def stylesheets_field(project: Project, fields: Fields, problems: Problems,
