@@ -7,8 +7,8 @@ and the project's fonts go with them.
 from __future__ import annotations
 
 from ...core.epub import Asset, Document, EpubSpec, TocEntry, project_fonts, stylesheet_assets
-from ...core.images import IMAGE_TYPES
 from ...core.kind import Kind, Rendering
+from ...core.references import IMAGE_TYPES
 from ...core.sources import MAX_ASSET_BYTES
 from .book import Book
 from .html import Entry, Page, chapter_views, render

@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote
 
 from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
@@ -29,11 +29,10 @@ from mdit_py_plugins.anchors.index import slugify  # not re-exported (mdit-py-pl
 from mdit_py_plugins.attrs import attrs_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
-from ...core.images import local_image
 from ...core.problems import Problems, excerpt
+from ...core.references import local_image, walk, web_link
 from ...core.sources import Project
 
-LINK_SCHEMES = ("http", "https", "mailto")
 # An id an author gives: it must work as an XML id and a URL fragment, unchanged.
 ID = re.compile(r"[A-Za-z][A-Za-z0-9_.-]*")
 # `{#an-id}` ending a heading or a table's caption.
@@ -286,21 +285,16 @@ def _children_with_lines(inline: Token):
     """An inline token's children, each with its line (the block's, plus the line breaks
     before it)."""
     line = line_of(inline) or 0
-    for child in _walk(inline.children or []):
+    for child in walk(inline.children or []):
         yield child, line or None
         if child.type in ("softbreak", "hardbreak"):
             line += 1
 
 
-def _walk(tokens):
-    for token in tokens:
-        yield token
-        yield from _walk(token.children or [])
-
 
 def plain_text(children: list[Token]) -> str:
     """The words of inline tokens, without markup."""
-    words = [child.content for child in _walk(children)
+    words = [child.content for child in walk(children)
              if child.type in ("text", "code_inline")]
     return " ".join("".join(words).split())
 
@@ -326,7 +320,7 @@ def _headings(chapter: Chapter, problems: Problems) -> None:
                                  "one level at a time", file, line)
         previous = level
         _check_id(token.attrGet("id"), token.meta.get("explicit_id"), file, line, problems)
-        if any(child.type == "footnote_ref" for child in _walk(inline.children or [])):
+        if any(child.type == "footnote_ref" for child in walk(inline.children or [])):
             problems.add("B008", "a footnote in a heading", file, line,
                          hint="put the footnote in the text below the heading")
         title = plain_text(inline.children or [])
@@ -469,9 +463,7 @@ def _link(chapter: Chapter, token: Token, line: int | None, problems: Problems) 
     if href.startswith("#"):
         chapter.xrefs.append(CrossReference(unquote(href[1:]), line, token))
         return
-    parts = urlsplit(href)
-    scheme = parts.scheme.lower()
-    if scheme == "mailto" or (scheme in LINK_SCHEMES and parts.netloc):
+    if web_link(href):
         return
     problems.add("V018", f"link to '{excerpt(href)}' is not allowed", chapter.file, line,
                  hint="link to an http(s) or mailto address, or to the id of a heading, "

@@ -9,16 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from markdown_it import MarkdownIt
 
-from ...core.images import local_image
 from ...core.problems import Problems, excerpt
+from ...core.references import local_image, walk, web_link
 from ...core.sources import Project
 from .outline import Heading, Indicator, Outline
-
-LINK_SCHEMES = ("http", "https", "mailto")
 
 
 @dataclass(eq=False)
@@ -70,7 +67,7 @@ def _paragraph(project: Project, md: MarkdownIt, inline, file: Path, line: int, 
                problems: Problems) -> Paragraph:
     """One paragraph's inline Markdown, its links and images checked, rendered to HTML."""
     images = []
-    for token in _walk(inline.children or []):
+    for token in walk(inline.children or []):
         if token.type == "link_open":
             href = token.attrGet("href") or ""
             if not _allowed_link(href):
@@ -88,18 +85,10 @@ def _paragraph(project: Project, md: MarkdownIt, inline, file: Path, line: int, 
     return Paragraph(html, _plain([inline]), line, images)
 
 
-def _walk(tokens):
-    for token in tokens:
-        yield token
-        yield from _walk(token.children or [])
-
 
 def _allowed_link(href: str) -> bool:
-    if href.startswith("#"):
-        return len(href) > 1
-    parts = urlsplit(href)
-    return parts.scheme.lower() in LINK_SCHEMES and (parts.scheme.lower() == "mailto"
-                                                     or bool(parts.netloc))
+    """To an anchor of the document, or to the web or mail."""
+    return len(href) > 1 if href.startswith("#") else web_link(href)
 
 
 def inline_text(project: Project, source: str, file: Path, line: int, folder: Path,
@@ -122,7 +111,7 @@ def _refuse_raw_html(source: str, path: Path, problems: Problems) -> None:
     for token in html_aware.parse(source):
         line = token.map[0] + 1 if token.map else None
         found = token.type == "html_block" or any(
-            child.type == "html_inline" for child in _walk(token.children or []))
+            child.type == "html_inline" for child in walk(token.children or []))
         if found:
             problems.add("V016", "raw HTML is not allowed in a narrative", path, line,
                          hint="write Markdown: *emphasis*, **strong**, [links](https://...)")
@@ -131,7 +120,7 @@ def _refuse_raw_html(source: str, path: Path, problems: Problems) -> None:
 def _plain(inline_tokens) -> str:
     words = []
     for token in inline_tokens:
-        for child in _walk(token.children or []):
+        for child in walk(token.children or []):
             if child.type in ("text", "code_inline"):
                 words.append(child.content)
             elif child.type in ("softbreak", "hardbreak"):

@@ -1,5 +1,6 @@
-"""Images that content names: files of the publication's own folder, of a kind every EPUB
-reader displays. Anything else is refused with V019 at the line that names it."""
+"""What Markdown content may refer to, for every kind: links to the web (http, https, with a
+host) and to mail; images that are files of the publication's own folder, of a kind every
+EPUB reader displays. Anything else is refused at the line that names it (V018, V019)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,6 +8,8 @@ from urllib.parse import unquote, urlsplit
 
 from .problems import ContentError, Problems, excerpt
 from .sources import Project
+
+LINK_SCHEMES = ("http", "https", "mailto")
 
 # The images content may show, with their media types: those EPUB readers must all display.
 IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
@@ -36,3 +39,18 @@ def local_image(project: Project, src: str, base: Path, folder: Path, file: Path
         problems.add("V019", f"image '{shown}' does not exist", file, line)
         return None
     return path
+
+
+def web_link(href: str) -> bool:
+    """Whether a link leads to the web or to mail, the only places outside a document that
+    content may link to: http(s) with a host, or mailto."""
+    parts = urlsplit(href)
+    scheme = parts.scheme.lower()
+    return scheme == "mailto" or (scheme in LINK_SCHEMES and bool(parts.netloc))
+
+
+def walk(tokens):
+    """Every markdown-it token, and the children of each, in document order."""
+    for token in tokens:
+        yield token
+        yield from walk(token.children or [])
