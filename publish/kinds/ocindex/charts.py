@@ -28,6 +28,7 @@ class Row:
     figure: Figure
     bar_width: float = 0.0
     band: int = 0
+    height: float = 0.0    # to the next row (the panel's includes the axis below it)
 
 
 @dataclass
@@ -68,7 +69,8 @@ def _chart(group: Heading, pillar: Heading, figures: Figures, edition: Edition) 
             add("group", heading.title, figures.headings[heading.key])
         for indicator in heading.indicators:
             add("indicator", indicator.title, figures.indicators[indicator.key])
-    for row in rows:
+    for row, below in zip(rows, [*rows[1:], None], strict=True):
+        row.height = (below.y if below else y) - row.y
         row.bar_width = max(chart.x(row.figure.score), 1.5)
         row.band = band_of(row.figure.score, edition)
     chart.rows = rows
