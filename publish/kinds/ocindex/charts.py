@@ -28,7 +28,7 @@ class Row:
     figure: Figure
     bar_width: float = 0.0
     band: int = 0
-    height: float = 0.0    # to the next row (the panel's includes the axis below it)
+    height: float = 0.0    # its own, without the axis below the panel
 
 
 @dataclass
@@ -41,6 +41,7 @@ class Chart:
     ticks: list[tuple[float, int]] = field(default_factory=list)
     description: str = ""
     width: float = WIDTH
+    axis_height: float = AXIS_HEIGHT
 
     def x(self, value: float) -> float:
         return (float(value) - AXIS_LOW) / (AXIS_HIGH - AXIS_LOW) * self.width
@@ -69,8 +70,8 @@ def _chart(group: Heading, pillar: Heading, figures: Figures, edition: Edition) 
             add("group", heading.title, figures.headings[heading.key])
         for indicator in heading.indicators:
             add("indicator", indicator.title, figures.indicators[indicator.key])
-    for row, below in zip(rows, [*rows[1:], None], strict=True):
-        row.height = (below.y if below else y) - row.y
+    for row in rows:
+        row.height = ROW[row.kind]
         row.bar_width = max(chart.x(row.figure.score), 1.5)
         row.band = band_of(row.figure.score, edition)
     chart.rows = rows
