@@ -199,6 +199,9 @@ def _build(project: Project, paths: list[Path], dist: Path, options: Options, no
 
     for job in to_render:  # before the workers fork, so that they share what it derives
         job.publication.prepare()
+    if len(to_render) > 1:  # one render warms itself; several share a warm start
+        from .core.pdf import warm_up
+        warm_up()
     run_jobs(render, to_render, options.jobs, done)
     if options.release and report.failed:
         raise ContentError(report.problems)

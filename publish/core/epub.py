@@ -171,6 +171,9 @@ def _subset(data: bytes, codepoints: set[int]) -> bytes:
     options.name_languages = ["*"]
     options.notdef_outline = True
     options.hinting = False  # hints serve low-resolution screens of the 1990s, at a third of the size
+    # FontForge's timestamp table (DejaVu has one): dropped, as fontTools would, but knowingly,
+    # so that it does not warn on every build.
+    options.drop_tables += ["FFTM"]
     font = TTFont(io.BytesIO(data), recalcTimestamp=False)
     subsetter = subset.Subsetter(options)
     subsetter.populate(unicodes=codepoints)

@@ -86,6 +86,36 @@ def _stamp(document, mark: str, base_url: str, fetcher, fonts) -> None:
         page._page_box.children = [*page._page_box.children, *layouts[size]]
 
 
+# What warm_up() renders: publish's own document, which asks WeasyPrint for the kinds of work
+# publications ask for (text in several faces, hyphenation, columns, floats, positioned boxes,
+# tables, SVG, margin boxes, bookmarks, links, a tagged PDF) and reads no project file.
+WARM_UP_HTML = """<!DOCTYPE html><html lang="en"><head><title>Warm-up</title><style>
+@page { size: A5; margin: 12mm; @bottom-right { content: counter(page) " of " counter(pages); } }
+body { font: 9pt/1.4 sans-serif; hyphens: auto; }
+h1 { bookmark-level: 1; string-set: title content(); }
+.columns { columns: 2; text-align: justify; }
+.float { float: right; width: 20mm; }
+.placed { position: relative; } .placed span { position: absolute; right: 0; width: 20mm; }
+.block { display: inline-block; width: 30mm; }
+</style></head><body><h1>Warm-up</h1><div class="columns">
+<p>Hyphenated, justified paragraphs of a publication in two balanced columns, with
+<b>bold</b>, <i>italic</i>, <b><i>both</i></b> and <a href="#end">a link</a>.</p>
+<p class="float">A float</p><p class="placed">A row <span>placed</span></p>
+<p><span class="block">A box</span></p>
+<table><caption>A table</caption><tr><th scope="row">Head</th><td>Cell</td></tr></table>
+<ul><li>An item</li></ul>
+<svg width="40" height="10" viewBox="0 0 40 10"><rect width="20" height="5"/>
+<path d="M0 8h40" stroke="black"/><text x="0" y="9" font-size="5">SVG</text></svg>
+</div><p id="end" style="break-before: page">The end.</p></body></html>"""
+
+
+def warm_up() -> None:
+    """Render a document of publish's own in this process, so that the processes it forks to
+    render publications start warm: WeasyPrint's modules imported, its stylesheets parsed, its
+    caches and Pango's filled. Each render in a cold fork costs a third more."""
+    weasyprint.HTML(string=WARM_UP_HTML).write_pdf(**PDF_OPTIONS)
+
+
 def render_pdf(html: str, project: Project, identifier: bytes, *, strict: bool,
                source: Path | None = None, mark: str | None = None,
                kind_styles: Path | None = None) -> bytes:

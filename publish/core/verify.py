@@ -157,6 +157,10 @@ def _epubcheck(java: str, file: Path, report: Path) -> str | None:
 EPUBCHECK_TIMEOUT = 300  # seconds for one EPUB
 SERVER_SOURCE = Path(__file__).parent / "java" / "EpubCheckServer.java"
 UNAVAILABLE = "the EPUBCheck server is not available"
+# The JIT's first tier only, and the simplest collector: measured on this project's EPUBs, the
+# first verdict comes in 7.6 s instead of 11.4, later ones in 0.2 s instead of 0.35, and the
+# JVM peaks at 280 MB instead of 320.
+JVM_OPTIONS = ("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1")
 
 
 class _EpubCheckServer:
@@ -176,7 +180,7 @@ class _EpubCheckServer:
         self.log = tempfile.TemporaryFile()
         parent = os.getpid()
         self.process = subprocess.Popen(
-            [java, "-XX:+UseSerialGC", "-cp", str(epubcheck_jar()), str(SERVER_SOURCE)],
+            [java, *JVM_OPTIONS, "-cp", str(epubcheck_jar()), str(SERVER_SOURCE)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log,
             preexec_fn=lambda: die_with_parent(parent))
 
