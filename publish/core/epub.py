@@ -19,6 +19,7 @@ import uuid
 import zipfile
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 
 from ebooklib import epub
@@ -157,12 +158,16 @@ def _fonts_subset(spec: EpubSpec) -> list[Asset]:
         entry = entries.pop()
         shown |= set(entry.title)
         entries.extend(entry.children)
-    codepoints = {ord(char) for char in shown}
+    codepoints = frozenset(ord(char) for char in shown)
     return [Asset(asset.name, asset.media_type, _subset(asset.data, codepoints))
             if asset.media_type == FONT_MEDIA_TYPE else asset for asset in spec.assets]
 
 
-def _subset(data: bytes, codepoints: set[int]) -> bytes:
+# Kept for the process: the factsheets of an edition mostly show the same characters, and a
+# worker making them one after the other cuts each font once, not each time (a third of an
+# EPUB's making). The result depends on the font's bytes and the characters alone.
+@lru_cache(maxsize=64)
+def _subset(data: bytes, codepoints: frozenset[int]) -> bytes:
     """A TrueType font with the glyphs of `codepoints` only (and their ligatures and
     alternates); the same input gives the same bytes (no timestamp is recalculated)."""
     options = subset.Options()
