@@ -225,8 +225,24 @@ def edition_figures(scratch: Path) -> None:
                                   "--cache", str(scratch / "release-cache")))
     record("publish release of the whole edition, cold, EPUBCheck on every EPUB",
            f"{release:.0f} s", "<= 240 s", release <= 240)
-    record("peak memory of the largest process of a release (a worker, its renderer, or "
-           "EPUBCheck's JVM)", f"{peak:.0f} MB", "< 300 MB", peak < 300)
+    record("peak memory of the largest publish process of a release (a worker or the child "
+           "rendering a PDF)", f"{peak:.0f} MB", "< 300 MB", peak < 300)
+    jvm = epubcheck_peak(sorted((scratch / "released").rglob("*.epub"))[:30])
+    record("peak memory of EPUBCheck's JVM (one per worker), over 30 EPUBs", f"{jvm:.0f} MB",
+           "< 300 MB", jvm < 300)
+
+
+def epubcheck_peak(epubs: list[Path]) -> float:
+    """The largest resident set (MB) of the EPUBCheck server while it checks `epubs`: it is
+    no child the build waits for, so the build's figure leaves it out."""
+    from publish.core import verify
+    for epub in epubs:
+        assert verify.verify_epub(epub.read_bytes()) == [], epub
+    server = verify._EpubCheckServer._current
+    status = Path(f"/proc/{server.process.pid}/status").read_text()
+    peak = int(status.split("VmHWM:")[1].split()[0]) / 1024
+    server.stop()
+    return peak
 
 
 def main() -> None:
