@@ -9,22 +9,22 @@ cd "$(dirname "$0")/.."
 want_tests=false
 [ "${1:-}" = "--test" ] && want_tests=true
 
-# WeasyPrint draws text with Pango; every build reads its PDFs back with poppler's tools and
-# qpdf, and checks EPUBs with EPUBCheck, which runs on Java.
-# EPUBCheck stays running from a Java source file (publish/core/java/), which needs the JDK's
-# compiler, not only a runtime.
+# WeasyPrint draws text with Pango; every build reads its PDFs' text back with poppler's
+# pdftotext (the tests also use qpdf and poppler's other tools), and checks EPUBs with
+# EPUBCheck, which runs on Java. EPUBCheck stays running from a Java source file
+# (publish/core/java/), which needs the JDK's compiler, not only a runtime.
 packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig poppler-utils qpdf
           default-jdk-headless)
 missing=()
 for package in "${packages[@]}"; do
-  dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
+  dpkg -s "$package" >/dev/null 2>&1 && continue
+  # A Java already on the machine that has the compiler serves as well as Debian's default one.
+  if [ "$package" = default-jdk-headless ] \
+      && java --list-modules 2>/dev/null | grep -q '^jdk.compiler@'; then
+    continue
+  fi
+  missing+=("$package")
 done
-# A Java already on the machine that has the compiler serves as well as Debian's default one.
-if [[ " ${missing[*]} " == *" default-jdk-headless "* ]] \
-    && java --list-modules 2>/dev/null | grep -q '^jdk.compiler@'; then
-  missing=("${missing[@]/default-jdk-headless}")
-fi
-missing=(${missing[@]+"${missing[@]}"})
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing Debian packages: ${missing[*]}"
   sudo_=""
