@@ -7,6 +7,7 @@ build, and warnings fail it in strict mode.
 from __future__ import annotations
 
 import logging
+import os
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -109,11 +110,18 @@ h1 { bookmark-level: 1; string-set: title content(); }
 </div><p id="end" style="break-before: page">The end.</p></body></html>"""
 
 
+_warmed: set[int] = set()  # the processes that have warmed up (a forked child inherits it)
+
+
 def warm_up() -> None:
-    """Render a document of publish's own in this process, so that the processes it forks to
-    render publications start warm: WeasyPrint's modules imported, its stylesheets parsed, its
-    caches and Pango's filled. Each render in a cold fork costs a third more."""
-    weasyprint.HTML(string=WARM_UP_HTML).write_pdf(**PDF_OPTIONS)
+    """Render a document of publish's own in this process, once, so that the processes it
+    forks to render publications start warm: WeasyPrint's modules imported, its stylesheets
+    parsed, its caches and Pango's filled. A render in a cold fork costs about as much more as
+    the warm-up itself, so warming up pays from the second render of a process's life (a
+    run of many publications, or a process that builds again and again)."""
+    if os.getpid() not in _warmed:
+        weasyprint.HTML(string=WARM_UP_HTML).write_pdf(**PDF_OPTIONS)
+        _warmed.add(os.getpid())
 
 
 def render_pdf(html: str, project: Project, identifier: bytes, *, strict: bool,
