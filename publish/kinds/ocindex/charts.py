@@ -15,9 +15,11 @@ from .outline import Heading
 
 WIDTH = 243.0          # a dashboard column, in points
 AXIS_LOW, AXIS_HIGH = 1, 10
-BAR_HEIGHT = 5.0
 ROW = {"panel": 22.0, "group": 12.0, "indicator": 14.5}
 AXIS_HEIGHT = 9.0
+# Where a row's track (the bar's full length) lies below the row's top, and how tall it is;
+# a group's row has none.
+TRACK = {"panel": (11.0, 6.0), "indicator": (8.8, 4.2)}
 
 
 @dataclass
@@ -28,7 +30,20 @@ class Row:
     figure: Figure
     bar_width: float = 0.0
     band: int = 0
-    height: float = 0.0    # its own, without the axis below the panel
+    colour: str = ""       # the band's, in the chart's pillar
+
+    @property
+    def height(self) -> float:
+        """The row's own height (the panel's without the axis below it)."""
+        return ROW[self.kind]
+
+    @property
+    def track(self) -> tuple[float, float] | None:
+        """The top and height of the row's track and bar, or None (a group's row)."""
+        if self.kind not in TRACK:
+            return None
+        offset, height = TRACK[self.kind]
+        return self.y + offset, height
 
 
 @dataclass
@@ -71,9 +86,9 @@ def _chart(group: Heading, pillar: Heading, figures: Figures, edition: Edition) 
         for indicator in heading.indicators:
             add("indicator", indicator.title, figures.indicators[indicator.key])
     for row in rows:
-        row.height = ROW[row.kind]
         row.bar_width = max(chart.x(row.figure.score), 1.5)
         row.band = band_of(row.figure.score, edition)
+        row.colour = edition.bands[row.band].colours[pillar.key]
     chart.rows = rows
     chart.height = y
     chart.ticks = [(chart.x(value), value) for value in range(AXIS_LOW, AXIS_HIGH + 1)]
