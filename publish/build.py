@@ -148,9 +148,6 @@ class Options:
     allow_dirty: bool
 
 
-_RENDERED_BEFORE: set[int] = set()  # processes that have rendered (a long-lived one builds again)
-
-
 def _build(project: Project, paths: list[Path], dist: Path, options: Options, now: str | None,
            store: Cache, progress: Callable | None) -> Report:
     selection = select(project.root, paths)
@@ -202,13 +199,9 @@ def _build(project: Project, paths: list[Path], dist: Path, options: Options, no
 
     for job in to_render:  # before the workers fork, so that they share what it derives
         job.publication.prepare()
-    if to_render and (len(to_render) > 1 or os.getpid() in _RENDERED_BEFORE):
-        # A warm start pays from a process's second render on (core.pdf.warm_up); a one-off
-        # build of one publication is faster without it (by a tenth, measured).
-        from .core.pdf import warm_up
-        warm_up()
     if to_render:
-        _RENDERED_BEFORE.add(os.getpid())
+        from .core.pdf import prepare_to_render
+        prepare_to_render(len(to_render))
     run_jobs(render, to_render, options.jobs, done)
     if options.release and report.failed:
         raise ContentError(report.problems)

