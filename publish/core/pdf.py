@@ -11,6 +11,7 @@ import os
 from contextlib import contextmanager
 from pathlib import Path
 
+import pydyf
 import weasyprint
 from weasyprint.formatting_structure.boxes import MarginBox
 from weasyprint.text.fonts import FontConfiguration
@@ -135,6 +136,65 @@ def _warm_up() -> None:
     weasyprint.HTML(string=WARM_UP_HTML).write_pdf(**PDF_OPTIONS)
 
 
+def mark_pagination(document, pdf) -> None:
+    """WeasyPrint's finisher: make the margin boxes' content (running heads, folios, the
+    review mark) pagination artifacts, as PDF/UA-1 wants them.
+
+    WeasyPrint 70 tags a margin box's text like any text (a Span with an MCID), then leaves
+    its structure elements out of the structure tree (its issue #1836): content neither
+    tagged nor an artifact. Whatever WeasyPrint left out of the tree is a margin box, by how
+    it builds the tree (weasyprint/pdf/tags.py); its marked content becomes an artifact and
+    its entry in the parent tree goes. The PDF/UA checks (core/pdfua.py) then prove every
+    piece of content tagged or an artifact.
+    """
+    del document  # the finisher's first argument; all that matters is in the PDF
+    objects = pdf.objects
+
+    def resolve(value):
+        if isinstance(value, bytes) and value.endswith(b" R"):
+            return objects[int(value.split()[0])]
+        return value
+
+    root = resolve(pdf.catalog.get("StructTreeRoot"))
+    if root is None:
+        return
+    in_tree = _structure_elements(root, resolve)
+    nums = resolve(root["ParentTree"])["Nums"]
+    parents = {nums[index]: nums[index + 1] for index in range(0, len(nums), 2)}
+    for number in pdf.pages["Kids"][::3]:
+        page = objects[number]
+        mcids = parents.get(page.get("StructParents"))
+        if not isinstance(mcids, list):
+            continue
+        left_out = {mcid for mcid, element in enumerate(mcids) if element not in in_tree}
+        for mcid in left_out:
+            mcids[mcid] = "null"
+        if left_out:
+            _mark_artifacts(resolve(page["Contents"]).stream, left_out)
+
+
+def _structure_elements(root, resolve) -> set[bytes]:
+    """The references of every structure element reachable from the tree's root."""
+    found, pending = set(), list(root["K"])
+    while pending:
+        kid = pending.pop()
+        element = resolve(kid)
+        if isinstance(kid, bytes) and isinstance(element, dict) and "S" in element:
+            if kid not in found:
+                found.add(kid)
+                pending.extend(element.get("K", ()))
+    return found
+
+
+def _mark_artifacts(operations: list, mcids: set[int]) -> None:
+    """Turn the marked-content sequences of `mcids` in a page's content into artifacts."""
+    for index, operation in enumerate(operations):
+        if isinstance(operation, dict) and operation.get("MCID") in mcids \
+                and operations[index + 1] == b"BDC":
+            operations[index - 1] = "/Artifact"
+            operations[index] = pydyf.Dictionary({"Type": "/Pagination"})
+
+
 def render_pdf(html: str, project: Project, identifier: bytes, *, strict: bool,
                source: Path | None = None, mark: str | None = None,
                kind_styles: Path | None = None) -> bytes:
@@ -153,7 +213,8 @@ def render_pdf(html: str, project: Project, identifier: bytes, *, strict: bool,
             if mark:
                 _stamp(document, mark, base_url, fetcher, fonts)
             # The identifier is the publication's, so that the same input gives the same bytes.
-            data = document.write_pdf(pdf_identifier=identifier, **PDF_OPTIONS)
+            data = document.write_pdf(pdf_identifier=identifier, finisher=mark_pagination,
+                                      **PDF_OPTIONS)
         except RefusedURL as refusal:
             raise ContentError([Problem("R001", str(refusal), source)]) from None
     fatal = [m for m in messages if m.levelno >= logging.ERROR or strict]
