@@ -74,9 +74,9 @@ def test_a_font_left_out_is_found(pdfs):
             if isinstance(thing, pikepdf.Dictionary) and "/FontFile2" in thing:
                 del thing["/FontFile2"]
 
-    found = messages(verify_pdf(edited(pdfs["released"], unembed), None))
-    assert found and all(message.startswith("font ") and message.endswith(" is not embedded")
-                         for message in found)
+    found = verify_pdf(edited(pdfs["released"], unembed), None)
+    assert found and all(problem.code == "R006" and problem.message.startswith("PDF/UA fonts: font ")
+                         and problem.message.endswith(" is not embedded") for problem in found)
 
 
 def test_a_damaged_stream_is_found(pdfs):

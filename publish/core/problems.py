@@ -59,6 +59,11 @@ CODES: dict[str, tuple[str, str]] = {
     "R004": ("a worker process died",
              "run again; if it happens again, report it with the output of -v"),
     "R005": ("template error", "correct the template at the place shown"),
+    "R006": ("the PDF is not accessible: it breaks a rule of PDF/UA-1",
+             "the message names the rule; give what it asks for in the template or the "
+             "content (alternative text for an image, header cells for a table, headings "
+             "that do not skip a level); if it names content publish tags itself, it is a "
+             "bug in publish"),
     # D: putting outputs in place
     "D001": ("the output folder is not publish's",
              "name an empty folder, or one that publish made (it holds manifest.json)"),

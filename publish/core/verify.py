@@ -2,7 +2,8 @@
 
 Nothing reaches dist/ unverified. The PDF's text is read back with poppler's pdftotext (the
 draft mark on every page of a review copy and on none of a released file); its structure is
-checked as `qpdf --check` checks it and its fonts are read, both in this process (pikepdf).
+checked as `qpdf --check` checks it, and against the rules of PDF/UA-1 a machine can check
+(:mod:`publish.core.pdfua`), both in this process (pikepdf).
 The EPUB goes through EPUBCheck, which must report no error and no warning; EPUBCheck stays
 running from one EPUB to the next (:class:`_EpubCheckServer`).
 """
@@ -34,8 +35,8 @@ def _squeeze(text: str) -> str:
 def verify_pdf(data: bytes, mark: str | None, blame: Path | None = None) -> list[Problem]:
     """Problems of a rendered PDF read back, naming `blame` (the publication): the mark of a
     review copy on every page and on none of a released file (the text as poppler's pdftotext
-    reads it), every font embedded, and qpdf's checks of its structure (through pikepdf, in
-    this process: the checks of `qpdf --check`, without its process)."""
+    reads it), qpdf's checks of its structure (through pikepdf, in this process: the checks
+    of `qpdf --check`, without its process), and the rules of PDF/UA-1."""
     with _scratch(data, ".pdf") as file:
         return _verify_pdf_file(file, mark, blame or file)
 
@@ -72,35 +73,21 @@ def _mark_problems(pages: list[str], mark: str | None, where: Path) -> list[Prob
 
 
 def _structure_problems(file: Path, where: Path) -> list[Problem]:
-    """What qpdf's check finds in the PDF, and every font it does not embed."""
+    """What qpdf's check finds in the PDF, and every rule of PDF/UA-1 it breaks (which
+    include fonts embedded and mapped to Unicode)."""
     import pikepdf
+
+    from .pdfua import check_pdfua
     try:
         with pikepdf.open(file) as pdf:
             # Warnings too: `qpdf --check` fails on them (exit status 3), and so does this.
             problems = [Problem("R002", f"qpdf check: {line}", where)
                         for line in pdf.check_pdf_syntax()]
-            problems += [Problem("R002", f"font {name} is not embedded", where)
-                         for name in _unembedded_fonts(pdf)]
+            problems += [Problem("R006", f"PDF/UA {breach.rule}: {breach.message}", where)
+                         for breach in check_pdfua(pdf)]
     except pikepdf.PdfError as error:
         return [Problem("R002", f"qpdf check: {error}", where)]
     return problems
-
-
-def _unembedded_fonts(pdf) -> list[str]:
-    """The names of the fonts anywhere in the PDF whose glyphs it does not carry."""
-    import pikepdf
-    names = []
-    for thing in pdf.objects:
-        if not isinstance(thing, pikepdf.Dictionary) or thing.get("/Type") != "/Font":
-            continue
-        subtype = thing.get("/Subtype")
-        if subtype == "/Type3":  # its glyphs are drawn by the PDF itself
-            continue
-        described = thing.DescendantFonts[0] if subtype == "/Type0" else thing
-        descriptor = described.get("/FontDescriptor", {})
-        if not any(key in descriptor for key in ("/FontFile", "/FontFile2", "/FontFile3")):
-            names.append(str(thing.get("/BaseFont", "(unnamed)")).lstrip("/"))
-    return names
 
 
 def epubcheck_jar() -> Path:
