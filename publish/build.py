@@ -112,7 +112,7 @@ def build(root: Path, paths: list[Path] = (), dist: Path | None = None, *,
           cache_dir: Path | None = None, progress: Callable | None = None,
           time_limit: float = DEFAULT_LIMITS["time_limit"],
           memory_limit: int = DEFAULT_LIMITS["memory_limit"], allow_dirty: bool = False,
-          on_wait: Callable[[Path], None] | None = None) -> Report:
+          ace_all: bool = False, on_wait: Callable[[Path], None] | None = None) -> Report:
     """Build the selected publications into dist/ and say what was done.
 
     `publish build` makes review copies of every publication whose content is sound, and
@@ -130,7 +130,7 @@ def build(root: Path, paths: list[Path] = (), dist: Path | None = None, *,
             strict=strict or release, release=release,
             check_epub=release if check_epub is None else check_epub, jobs=jobs, shard=shard,
             limits={"time_limit": time_limit, "memory_limit": memory_limit},
-            allow_dirty=allow_dirty), now, Cache(cache_dir or project.root / CACHE_FOLDER),
+            allow_dirty=allow_dirty, ace_all=ace_all), now, Cache(cache_dir or project.root / CACHE_FOLDER),
             progress)
     report.seconds = time.perf_counter() - started
     return report
@@ -146,6 +146,7 @@ class Options:
     shard: tuple[int, int] | None
     limits: dict
     allow_dirty: bool
+    ace_all: bool = False  # a release runs Ace on every EPUB, not one of each kind and variant
 
 
 def _build(project: Project, paths: list[Path], dist: Path, options: Options, now: str | None,
@@ -206,8 +207,12 @@ def _build(project: Project, paths: list[Path], dist: Path, options: Options, no
     if options.release and report.failed:
         raise ContentError(report.problems)
     placed = [job for job in work if job.publication.slug not in report.failed]
+    reports = {}
+    if options.release and placed:
+        reports = _accessibility(placed, lambda job: _outputs(job, kept, store, unstored, dist),
+                                 options)
     if placed:  # a run that built nothing leaves dist/ as it was
-        report.written = _place(placed, kept, store, unstored, dist, commit, dirty)
+        report.written = _place(placed, kept, store, unstored, dist, commit, dirty, reports)
     return report
 
 
@@ -283,10 +288,11 @@ def _dist_holds(dist: Path, previous: dict[str, str], name: str, sha256: str) ->
 
 def _place(jobs: list[Job], kept: dict[str, dict[str, str]], store: Cache,
            unstored: dict[str, dict[str, bytes]], dist: Path, commit: str | None,
-           dirty: bool | None) -> list[Path]:
-    """The run's outputs into dist/, all in one exchange; the files written anew. Outputs
-    that planning read in dist/ and found as they should be (`kept`) are linked; every other
-    output is written from the cache, never taken from dist/ on its manifest's word."""
+           dirty: bool | None, reports: dict[str, bytes]) -> list[Path]:
+    """The run's outputs into dist/, all in one exchange, with its reports; the files
+    written anew. Outputs that planning read in dist/ and found as they should be (`kept`)
+    are linked; every other output is written from the cache, never taken from dist/ on its
+    manifest's word."""
     written = []
     try:
         with staged(dist, commit, dirty) as stage:
@@ -294,19 +300,49 @@ def _place(jobs: list[Job], kept: dict[str, dict[str, str]], store: Cache,
                 if job.key in kept:
                     _keep(stage, job, kept[job.key])
                     continue
-                data = unstored.get(job.key) or store.get(job.key)
-                if data is None:
-                    raise ContentError([Problem("D003", f"the outputs of "
-                                                f"{job.publication.slug} left the cache "
-                                                "while the run went on", store.folder)])
+                data = _outputs(job, {}, store, unstored, dist)
                 for kind, entry in _entries(job).items():
                     stage.write(entry, data[kind])
                     written.append(dist / entry.path)
+            for name, data in reports.items():
+                stage.report(name, data)
     except OSError as error:
         raise ContentError([Problem("D003", f"cannot write {visible(error.filename or dist)}: "
                                             f"{error.strerror or error}; dist/ is as it was",
                                     dist)]) from None
     return written
+
+
+def _outputs(job: Job, kept: dict[str, dict[str, str]], store: Cache,
+             unstored: dict[str, dict[str, bytes]], dist: Path) -> dict[str, bytes]:
+    """A job's outputs (kind -> bytes): from dist/ where planning kept them, else from the
+    cache, or from memory where the cache could not take them."""
+    if job.key in kept:
+        return {kind: (dist / entry.path).read_bytes() for kind, entry in _entries(job).items()}
+    data = unstored.get(job.key) or store.get(job.key)
+    if data is None:
+        raise ContentError([Problem("D003", f"the outputs of {job.publication.slug} left the "
+                                            "cache while the run went on", store.folder)])
+    return data
+
+
+def _accessibility(jobs: list[Job], outputs: Callable[[Job], dict[str, bytes]],
+                   options: Options) -> dict[str, bytes]:
+    """The release's accessibility report (:mod:`publish.core.accessibility`), after Ace
+    has checked the sample of its EPUBs, or all of them; any violation fails the release."""
+    from .core import accessibility
+    entries = {job.key: _entries(job) for job in jobs}
+    files = [accessibility.Output(entry.path, entry.publication, kind)
+             for job in jobs for kind, entry in entries[job.key].items()]
+    checked = jobs if options.ace_all else accessibility.sample(jobs)
+    ace = accessibility.run_ace([(entries[job.key]["epub"].path, outputs(job)["epub"],
+                                  job.publication.source) for job in checked],
+                                "all" if options.ace_all else "sample", options.jobs)
+    if ace.problems:
+        raise ContentError(ace.problems)
+    data = accessibility.report(files, ace)
+    return {accessibility.JSON_NAME: accessibility.as_json(data),
+            accessibility.HTML_NAME: accessibility.as_html(data)}
 
 
 def _entries(job: Job) -> dict[str, Entry]:

@@ -69,6 +69,9 @@ def _parser() -> argparse.ArgumentParser:
     release_cmd.add_argument("--allow-dirty", action="store_true",
                              help="release even with uncommitted or untracked changes "
                                   "(the manifest says so)")
+    release_cmd.add_argument("--ace-all", action="store_true",
+                             help="run Ace by DAISY on every EPUB, not only on one publication "
+                                  "of each kind and variant (seconds per EPUB)")
     build_cmd.add_argument("--check", action="store_true", dest="check_epub",
                            help="also run EPUBCheck on every EPUB (publish release always does)")
     build_cmd.add_argument("--strict", action="store_true",
@@ -222,6 +225,7 @@ def _build(args, root: Path, stdout, stderr) -> int:
                    progress=None if args.quiet else Progress(stderr, _is_terminal(stderr)),
                    time_limit=args.time_limit, memory_limit=args.memory_limit,
                    allow_dirty=getattr(args, "allow_dirty", False),
+                   ace_all=getattr(args, "ace_all", False),
                    on_wait=lambda folder: print(
                        f"publish: another run is working in {visible(folder)}; waiting for it "
                        "to end", file=stderr, flush=True))

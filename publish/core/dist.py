@@ -46,6 +46,12 @@ class Stage:
     dirty: bool | None = None
     entries: dict[str, dict] = field(default_factory=dict)
     kept: int = 0  # files taken as they were from dist/
+    reports: dict[str, bytes] = field(default_factory=dict)  # name -> bytes, beside SHA256SUMS
+
+    def report(self, name: str, data: bytes) -> None:
+        """A report on the run's outputs (accessibility.json), written beside SHA256SUMS and
+        named in the manifest."""
+        self.reports[name] = data
 
     def write(self, entry: Entry, data: bytes) -> Path:
         target = self._target(entry)
@@ -149,9 +155,9 @@ def _same_as_dist(stage: Stage) -> bool:
     try:
         present = {p.relative_to(stage.dist).as_posix() for p in stage.dist.rglob("*")
                    if not p.is_dir()}
-        return present == {*stage.entries, SUMS, MANIFEST} and all(
+        return present == {*stage.entries, SUMS, MANIFEST, *stage.reports} and all(
             (stage.dist / name).read_bytes() == (stage.root / name).read_bytes()
-            for name in (SUMS, MANIFEST))
+            for name in (SUMS, MANIFEST, *stage.reports))
     except OSError:
         return False
 
@@ -160,8 +166,14 @@ def _write_sums_and_manifest(stage: Stage) -> None:
     files = [stage.entries[path] for path in sorted(stage.entries)]
     sums = "".join(f"{entry['sha256']}  {entry['path']}\n" for entry in files)
     (stage.root / SUMS).write_text(sums, encoding="utf-8")
+    for name, data in stage.reports.items():
+        (stage.root / name).write_bytes(data)
     manifest = {"tool": "publish", "version": __version__,
                 "source_commit": stage.source_commit, "dirty": stage.dirty, "files": files}
+    if stage.reports:
+        manifest["reports"] = [{"path": name, "bytes": len(data),
+                                "sha256": hashlib.sha256(data).hexdigest()}
+                               for name, data in sorted(stage.reports.items())]
     (stage.root / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n",
                                        encoding="utf-8")
 

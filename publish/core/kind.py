@@ -54,7 +54,7 @@ class Publication(ABC):
     rendering problem is blamed on), `date` (the date its files carry when neither
     SOURCE_DATE_EPOCH nor an embargo gives one), `stylesheets` (medium -> paths relative to
     the project, such as "styles/print.css"; a kind's own file of that name stands in for
-    one the project lacks) and `kind`.
+    one the project lacks), `kind`, and `variant` where a kind has several designs.
     """
     slug: str
     output: str
@@ -65,6 +65,10 @@ class Publication(ABC):
     date: datetime
     stylesheets: dict[str, tuple[str, ...]]
     kind: Kind
+    # Which of its kind's designs it follows (the Index's "profile" or "factsheet"):
+    # publications of one kind and variant share their templates, so that one of each is a
+    # fair sample for checks too slow to run on all (Ace, in a release).
+    variant: str = ""
 
     @abstractmethod
     def dependencies(self) -> list[Path]:

@@ -64,6 +64,9 @@ CODES: dict[str, tuple[str, str]] = {
              "content (alternative text for an image, header cells for a table, headings "
              "that do not skip a level); if it names content publish tags itself, it is a "
              "bug in publish"),
+    "R007": ("an EPUB is not accessible: Ace by DAISY found a violation, or could not check",
+             "the message names Ace's rule and the file in the EPUB; correct the template or "
+             "content it points at; if Ace could not run, run scripts/setup.sh --test"),
     # D: putting outputs in place
     "D001": ("the output folder is not publish's",
              "name an empty folder, or one that publish made (it holds manifest.json)"),

@@ -133,6 +133,10 @@ class Publication(core.Publication):
         return self.profile.dir if self.profile else self.edition.dir
 
     @property
+    def variant(self) -> str:
+        return "profile" if self.profile and self.profile.narrative else "factsheet"
+
+    @property
     def date(self) -> datetime:
         return datetime(self.edition.year, 1, 1, tzinfo=UTC)
 
