@@ -15,6 +15,13 @@ want_tests=false
 # (publish/core/java/), which needs the JDK's compiler, not only a runtime.
 packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig poppler-utils qpdf
           default-jdk-headless)
+# The tests also check every kind's EPUB with DAISY Ace, which drives Chromium, and read EPUBs
+# back as a second reading engine draws them, MuPDF's (mutool). Ace runs on Node.js, which
+# Debian provides only when the machine has none of its own (Ace wants Node 20 or later).
+if $want_tests; then
+  packages+=(chromium mupdf-tools)
+  command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
+fi
 missing=()
 for package in "${packages[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 && continue
@@ -39,4 +46,18 @@ if $want_tests; then
   .venv/bin/python -m pip install -q -e ".[test]"
 else
   .venv/bin/python -m pip install -q -e .
+fi
+
+# Ace, pinned by .tools/ace/package-lock.json, installed in the project (not globally), with
+# no browser of its own: publish.core.ace points it at Debian's Chromium.
+if $want_tests; then
+  node_major=$(node -p 'process.versions.node.split(".")[0]')
+  if [ "$node_major" -lt 20 ]; then
+    echo "setup: DAISY Ace needs Node.js 20 or later; this machine has $(node --version)" >&2
+    exit 1
+  fi
+  if [ ! -x .tools/ace/node_modules/.bin/ace-cli ]; then
+    echo "setup: installing DAISY Ace into .tools/ace"
+    (cd .tools/ace && PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
+  fi
 fi

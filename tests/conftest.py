@@ -14,6 +14,7 @@ from publish.build import select
 
 PROJECT = Path(__file__).resolve().parent.parent
 KYRGYZSTAN = str(PROJECT / "content/gocindex-2025/profiles/kyrgyzstan")
+MANUAL = PROJECT / "content/manual"
 COUNTRIES = ("KG", "ST", "CI", "VC", "KZ")   # with accents and long names
 EDITION = Path("content/gocindex-2025")
 
@@ -102,6 +103,29 @@ def pdf_path(dist, publication) -> Path:
     path = dist / output_name(publication, ".pdf", draft=False)
     assert path.is_file()
     return path
+
+
+@pytest.fixture(scope="session")
+def manual(tmp_path_factory) -> Path:
+    """publish's own manual (a book), released once through the command line: its folder in
+    dist/, holding manual.pdf and manual.epub."""
+    out = tmp_path_factory.mktemp("manual")
+    code, _, err = run_cli("--project", str(PROJECT), "release", "--allow-dirty", str(MANUAL),
+                           "--dist", str(out / "dist"), "--cache", str(out / "cache"))
+    assert code == 0, err
+    return out / "dist/manual"
+
+
+@pytest.fixture(scope="session")
+def factsheets(tmp_path_factory) -> Path:
+    """The small edition (five countries: four factsheets and the profile) built once, for
+    tests that only read its outputs: its folder in dist/, such as kazakhstan-draft.epub."""
+    root = make_small_edition(tmp_path_factory.mktemp("factsheets"))
+    dist = tmp_path_factory.mktemp("factsheets-dist") / "dist"
+    code, _, err = run_cli("--project", str(root), "build", "--dist", str(dist),
+                           "--cache", str(dist.parent / "cache"))
+    assert code == 0, err
+    return dist / "gocindex-2025"
 
 
 @pytest.fixture

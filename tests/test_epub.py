@@ -218,12 +218,13 @@ def test_package_metadata(book, page):
     assert dc("identifier") == [identifier(page)]
     assert "random" not in identifier(page) and identifier(page).startswith("urn:uuid:")
     assert set(book.metadata("schema:accessMode")) == {"textual", "visual"}
-    assert book.metadata("schema:accessModeSufficient") == ["textual"]
+    assert book.metadata("schema:accessModeSufficient") == ["textual,visual", "textual"]
     assert {"structuralNavigation", "tableOfContents", "alternativeText"} <= set(
         book.metadata("schema:accessibilityFeature"))
     assert book.metadata("schema:accessibilityHazard") == ["none"]
     assert book.metadata("schema:accessibilitySummary")[0]
-    assert book.metadata("dcterms:conformsTo") == ["EPUB Accessibility 1.1 - WCAG 2.1 Level AA"]
+    assert book.metadata("dcterms:conformsTo") == ["EPUB Accessibility 1.1 - WCAG 2.2 Level AA"]
+    assert book.opf.get(XML_LANG) == page.edition.language
     assert book.item_with("cover-image")
 
 

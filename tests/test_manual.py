@@ -10,7 +10,7 @@ import zipfile
 
 import pytest
 import yaml
-from conftest import PROJECT, run_cli
+from conftest import PROJECT
 from lxml import etree
 from readback import pdf_outline, pdf_pages_text, squeeze
 
@@ -18,15 +18,6 @@ from publish.core.problems import CODES
 from publish.kinds import BUILTIN
 
 MANUAL = PROJECT / "content/manual"
-
-
-@pytest.fixture(scope="session")
-def manual(tmp_path_factory):
-    out = tmp_path_factory.mktemp("manual")
-    code, _, err = run_cli("--project", str(PROJECT), "release", "--allow-dirty", str(MANUAL),
-                           "--dist", str(out / "dist"), "--cache", str(out / "cache"))
-    assert code == 0, err
-    return out / "dist/manual"
 
 
 @pytest.fixture(scope="session")

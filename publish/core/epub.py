@@ -31,6 +31,9 @@ from .stylesheets import read_stylesheet, referenced_files
 
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 FONT_MEDIA_TYPE = "font/ttf"
+# The conformance an EPUB claims by default (EPUB Accessibility 1.1, section 2.1): a kind
+# claims it only for what it makes, and says None where it cannot vouch for its content.
+WCAG_2_2_AA = "EPUB Accessibility 1.1 - WCAG 2.2 Level AA"
 
 
 @dataclass(frozen=True)
@@ -73,10 +76,14 @@ class EpubSpec:
     assets: list[Asset] = field(default_factory=list)        # images, fonts
     cover: Asset | None = None                               # the cover image
     landmarks: list[tuple[str, str, str]] = field(default_factory=list)  # type, href, title
-    # What a reader needs to know of the book's accessibility, in a sentence or two.
+    # What a reader needs to know of the book's accessibility, in a sentence or two: what is
+    # accessible, and what is not (say, a chart's bars, whose figures a table repeats).
     accessibility_summary: str = ""
     accessibility_features: tuple[str, ...] = ("structuralNavigation", "tableOfContents",
                                                 "readingOrder", "displayTransformability")
+    # The conformance claimed, if every image of the documents has a text alternative (else
+    # none is: see _accessibility); None for a kind that cannot vouch for its content.
+    conforms_to: str | None = WCAG_2_2_AA
 
 
 def stylesheet_assets(project: Project, hrefs: tuple[str, ...], kind_styles: Path) -> list[Asset]:
@@ -136,7 +143,8 @@ def assemble(spec: EpubSpec) -> bytes:
     book.spine = documents
     book.guide = [{"type": type_, "href": href, "title": title}
                   for type_, href, title in spec.landmarks]
-    return write_book(book, spec.date, max((_depth(entry) for entry in spec.toc), default=1))
+    return write_book(book, spec.date, max((_depth(entry) for entry in spec.toc), default=1),
+                      spec.language)
 
 
 # Characters every font keeps whatever the text: printable ASCII, so that a reading system's
@@ -212,14 +220,37 @@ def _accessibility(book: epub.EpubBook, spec: EpubSpec) -> None:
     images = spec.cover is not None or any(a.media_type.startswith("image/") for a in spec.assets)
     for mode in ("textual", "visual") if images else ("textual",):
         meta("schema:accessMode", mode)
-    meta("schema:accessModeSufficient", "textual")
+    described = not _undescribed_images(spec)
+    for sufficient in _sufficient_access_modes(images, described):
+        meta("schema:accessModeSufficient", sufficient)
     features = spec.accessibility_features + (("alternativeText",) if images else ())
     for feature in dict.fromkeys(features):
         meta("schema:accessibilityFeature", feature)
     meta("schema:accessibilityHazard", "none")
     if spec.accessibility_summary:
         meta("schema:accessibilitySummary", spec.accessibility_summary)
-    meta("dcterms:conformsTo", "EPUB Accessibility 1.1 - WCAG 2.1 Level AA")
+    if spec.conforms_to and described:
+        meta("dcterms:conformsTo", spec.conforms_to)
+
+
+# An <img> whose alternative text is missing or empty (WCAG 1.1.1 fails for it, unless it is
+# decoration, which no kind's documents have).
+UNDESCRIBED_IMAGE = re.compile(r"""<img\b(?![^>]*\balt\s*=\s*["']\s*[^"'\s])[^>]*>""")
+
+
+def _undescribed_images(spec: EpubSpec) -> list[str]:
+    """The <img> tags of the documents without a text alternative."""
+    return [tag for document in spec.documents
+            for tag in UNDESCRIBED_IMAGE.findall(document.content)]
+
+
+def _sufficient_access_modes(images: bool, text_suffices: bool) -> list[str]:
+    """Each set of access modes that suffices to read the whole book (schema.org's
+    accessModeSufficient): text and images together, and text alone where the images'
+    content is also in text."""
+    if not images:
+        return ["textual"]
+    return ["textual,visual", "textual"] if text_suffices else ["textual,visual"]
 
 
 def stable_identifier(name: str) -> str:
@@ -227,17 +258,28 @@ def stable_identifier(name: str) -> str:
     return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, 'publish:' + name)}"
 
 
-def write_book(book: epub.EpubBook, modified: datetime, ncx_depth: int) -> bytes:
+def write_book(book: epub.EpubBook, modified: datetime, ncx_depth: int, language: str) -> bytes:
     """The EPUB's bytes: written by ebooklib (raising on failure), then made deterministic."""
     raw = io.BytesIO()
     epub.write_epub(raw, book, {"raise_exceptions": True, "mtime": modified,
                                 "epub3_pages": False})
-    return deterministic_archive(raw.getvalue(), ncx_depth)
+    return deterministic_archive(raw.getvalue(), ncx_depth, language)
 
 
-def deterministic_archive(data: bytes, ncx_depth: int) -> bytes:
-    """Rewrite the archive: mimetype first and stored, fixed order and timestamps, and the
-    NCX's real depth."""
+def _package_with_language(opf: bytes, language: str) -> bytes:
+    """The package document with the language of its own text (its title, its summary) on
+    <package>, which ebooklib 0.20 does not write (`EpubWriter._write_opf`): without it,
+    Ace reports epub-lang, and a reading system may speak the metadata in the wrong voice."""
+    attribute = f' xml:lang="{html.escape(language, quote=True)}"'.encode()
+    opf, count = re.subn(rb"<package(?=[\s>])", rb"<package" + attribute, opf, count=1)
+    if count != 1:
+        raise ValueError("ebooklib wrote a package document without a <package> element")
+    return opf
+
+
+def deterministic_archive(data: bytes, ncx_depth: int, language: str) -> bytes:
+    """Rewrite the archive: mimetype first and stored, fixed order and timestamps, the
+    NCX's real depth, and the package document's language."""
     source = zipfile.ZipFile(io.BytesIO(data))
     names = source.namelist()
     if names[0] != "mimetype":
@@ -249,6 +291,8 @@ def deterministic_archive(data: bytes, ncx_depth: int) -> bytes:
             if name.endswith(".ncx"):
                 content = re.sub(rb'content="0" name="dtb:depth"',
                                  f'content="{ncx_depth}" name="dtb:depth"'.encode(), content)
+            elif name.endswith(".opf"):
+                content = _package_with_language(content, language)
             info = zipfile.ZipInfo(name, date_time=ZIP_EPOCH)
             info.external_attr = 0o644 << 16
             info.create_system = 3

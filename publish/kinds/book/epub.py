@@ -19,8 +19,9 @@ TITLE_PAGE = "title.xhtml"
 NAV_DEPTH = 3
 
 SUMMARY = ("The navigation document and the headings follow the book's chapters and "
-           "sections. Every figure has a text description, tables have header cells, "
-           "and every footnote links to its note and back.")
+           "sections. Every figure has a text description, tables have header cells, and "
+           "every footnote links to its note and back. A figure's image is visual: its "
+           "description says what it shows, and no more. The book has no page list.")
 
 
 def book_epub(kind: Kind, book: Book, rendering: Rendering,

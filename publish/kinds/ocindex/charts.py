@@ -20,6 +20,11 @@ AXIS_HEIGHT = 9.0
 # Where a row's track (the bar's full length) lies below the row's top, and how tall it is;
 # a group's row has none.
 TRACK = {"panel": (11.0, 6.0), "indicator": (8.8, 4.2)}
+# The column of a row's change ("+0.50", at most five characters: 18 points of Open Sans at
+# 7 points, 21.5 of DejaVu Sans, which Chromium may draw an image's text in), at the right of
+# the EPUB's image, with the gap before it. The score ends where the column begins: each is
+# its own <text>, as an engine without SVG text layout (MuPDF's) needs.
+CHANGE_COLUMN = 24.0
 
 
 @dataclass
@@ -57,6 +62,11 @@ class Chart:
     description: str = ""
     width: float = WIDTH
     axis_height: float = AXIS_HEIGHT
+
+    @property
+    def score_right(self) -> float:
+        """Where a row's score ends, right-aligned before the column of its change."""
+        return self.width - CHANGE_COLUMN
 
     def x(self, value: float) -> float:
         return (float(value) - AXIS_LOW) / (AXIS_HIGH - AXIS_LOW) * self.width

@@ -21,9 +21,11 @@ from ...core.epub import (
 from ...core.sources import MAX_ASSET_BYTES, Project
 from .html import Page, chart_svg, render
 
-SUMMARY = ("Every score shown in a chart is also given in a data table, and every chart and the "
-           "cover have text alternatives. Headings follow the report's outline, and the "
-           "navigation document mirrors it.")
+SUMMARY = ("Every chart's scores and changes are also given as text, in a data table below "
+           "it, and every chart and the cover have text alternatives: the bars and the colours "
+           "of the score bands are visual, and say nothing that the text does not. Headings "
+           "follow the report's outline, and the navigation document mirrors it. The "
+           "publication has no page list.")
 
 
 def identifier(page: Page) -> str:
