@@ -191,6 +191,13 @@ def test_xmp_without_the_pdfua_identifier_is_found(sound):
         ("identifier", "the XMP metadata do not say PDF/UA-1 (pdfuaid:part 1)")]
 
 
+def test_header_cells_say_their_scope(sound):
+    """WeasyPrint ties data cells to headers by /Headers; publish adds each header's scope,
+    from its HTML (the sound document's header heads a column)."""
+    with pikepdf.open(io.BytesIO(sound)) as pdf:
+        assert [cell.A.Scope for cell in elements(pdf, "TH")] == ["/Column"]
+
+
 def test_every_rule_is_shown_to_fail():
     """A rule added to the checker gets its broken PDF here too."""
     shown = {"tagged", "content", "roles", "headings", "figures", "tables", "language",

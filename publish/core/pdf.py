@@ -138,7 +138,8 @@ def _warm_up() -> None:
 
 def mark_pagination(document, pdf) -> None:
     """WeasyPrint's finisher: make the margin boxes' content (running heads, folios, the
-    review mark) pagination artifacts, as PDF/UA-1 wants them.
+    review mark) pagination artifacts, as PDF/UA-1 wants them, and give header cells the
+    scope their HTML gives them.
 
     WeasyPrint 70 tags a margin box's text like any text (a Span with an MCID), then leaves
     its structure elements out of the structure tree (its issue #1836): content neither
@@ -147,7 +148,7 @@ def mark_pagination(document, pdf) -> None:
     its entry in the parent tree goes. The PDF/UA checks (core/pdfua.py) then prove every
     piece of content tagged or an artifact.
     """
-    del document  # the finisher's first argument; all that matters is in the PDF
+    _scope_header_cells(document)
     objects = pdf.objects
 
     def resolve(value):
@@ -171,6 +172,25 @@ def mark_pagination(document, pdf) -> None:
             mcids[mcid] = "null"
         if left_out:
             _mark_artifacts(resolve(page["Contents"]).stream, left_out)
+
+
+# HTML's scope of a header cell, as PDF says it; a header cell without one heads its column,
+# as WeasyPrint reads it.
+SCOPES = {"row": "/Row", "col": "/Column", "column": "/Column", "both": "/Both"}
+
+
+def _scope_header_cells(document) -> None:
+    """Say each header cell's scope in its structure element (/A /Scope). WeasyPrint ties
+    data cells to their headers by /Headers alone, and keeps each cell's element on its box
+    (`box.mark`, weasyprint/pdf/tags.py) while it tags them."""
+    pending = [page._page_box for page in document.pages]
+    while pending:
+        box = pending.pop()
+        element = getattr(box, "mark", None)
+        if isinstance(element, dict) and element.get("S") == "/TH":
+            scope = SCOPES.get(box.element.get("scope", "col").lower(), "/Column")
+            element["A"]["Scope"] = scope
+        pending.extend(getattr(box, "children", ()))
 
 
 def _structure_elements(root, resolve) -> set[bytes]:
