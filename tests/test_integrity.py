@@ -177,7 +177,7 @@ def test_a_release_is_all_or_nothing(small, tmp_path):
 
 def assert_dist_is_exact(dist: Path) -> dict:
     manifest = json.loads((dist / "manifest.json").read_text())
-    listed = {entry["path"] for entry in manifest["files"]}
+    listed = {entry["path"] for entry in [*manifest["files"], *manifest.get("reports", [])]}
     present = set(snapshot(dist)) - {"manifest.json", "SHA256SUMS"}
     assert listed == present
     result = subprocess.run(["sha256sum", "--strict", "-c", "SHA256SUMS"], cwd=dist,

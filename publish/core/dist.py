@@ -163,17 +163,19 @@ def _same_as_dist(stage: Stage) -> bool:
 
 
 def _write_sums_and_manifest(stage: Stage) -> None:
+    """SHA256SUMS of every file (outputs and reports), and the manifest that describes them."""
     files = [stage.entries[path] for path in sorted(stage.entries)]
-    sums = "".join(f"{entry['sha256']}  {entry['path']}\n" for entry in files)
-    (stage.root / SUMS).write_text(sums, encoding="utf-8")
+    reports = [{"path": name, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+               for name, data in sorted(stage.reports.items())]
     for name, data in stage.reports.items():
         (stage.root / name).write_bytes(data)
+    sums = "".join(f"{entry['sha256']}  {entry['path']}\n"
+                   for entry in sorted([*files, *reports], key=lambda entry: entry["path"]))
+    (stage.root / SUMS).write_text(sums, encoding="utf-8")
     manifest = {"tool": "publish", "version": __version__,
                 "source_commit": stage.source_commit, "dirty": stage.dirty, "files": files}
-    if stage.reports:
-        manifest["reports"] = [{"path": name, "bytes": len(data),
-                                "sha256": hashlib.sha256(data).hexdigest()}
-                               for name, data in sorted(stage.reports.items())]
+    if reports:
+        manifest["reports"] = reports
     (stage.root / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n",
                                        encoding="utf-8")
 
