@@ -128,6 +128,25 @@ def factsheets(tmp_path_factory) -> Path:
     return dist / "gocindex-2025"
 
 
+@pytest.fixture(scope="session")
+def profile_epub(dist, publication) -> Path:
+    """The Kyrgyzstan profile's EPUB, as released."""
+    from publish.build import output_name
+    return dist / output_name(publication, ".epub", draft=False)
+
+
+@pytest.fixture(scope="session")
+def factsheet_epub(factsheets) -> Path:
+    """A factsheet's EPUB: Kazakhstan's, which has no narrative."""
+    return factsheets / "kazakhstan-draft.epub"
+
+
+@pytest.fixture(scope="session")
+def book_epub(manual) -> Path:
+    """An EPUB of the book kind: the manual's."""
+    return manual / "manual.epub"
+
+
 @pytest.fixture
 def broken_project(tmp_path) -> Path:
     """A copy of the known-good project to vary: content only, plus styles and fonts."""

@@ -1,7 +1,8 @@
 """DAISY Ace on one EPUB of each kind, for real: no violation of any impact. And an EPUB
 broken on purpose, to show that publish.core.ace reports what Ace finds.
 
-Ace is installed by scripts/setup.sh --test; where it is missing these tests fail, as any
+The EPUBs are conftest's (profile_epub, factsheet_epub, book_epub). Ace is installed by
+scripts/setup.sh --test; where it is missing these tests fail, as any
 test whose tool is missing would: a skipped accessibility check would pass unseen.
 """
 from __future__ import annotations
@@ -12,23 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from publish.build import output_name
 from publish.core import ace
-
-
-@pytest.fixture(scope="session")
-def profile_epub(dist, publication) -> Path:
-    return dist / output_name(publication, ".epub", draft=False)
-
-
-@pytest.fixture(scope="session")
-def factsheet_epub(factsheets) -> Path:
-    return factsheets / "kazakhstan-draft.epub"
-
-
-@pytest.fixture(scope="session")
-def book_epub(manual) -> Path:
-    return manual / "manual.epub"
 
 
 def test_ace_and_chromium_are_installed():

@@ -148,8 +148,9 @@ def assemble(spec: EpubSpec) -> bytes:
 
 
 # Characters every font keeps whatever the text: printable ASCII, so that a reading system's
-# own strings (a footnote's number, a page list) still have glyphs.
-ALWAYS_SHOWN = {chr(code) for code in range(0x20, 0x7F)}
+# own strings (a footnote's number, a page list) still have glyphs, and the bullet it draws
+# before a list's items (else MuPDF draws it in a serif of its own).
+ALWAYS_SHOWN = {chr(code) for code in range(0x20, 0x7F)} | {"\u2022"}
 
 
 def _fonts_subset(spec: EpubSpec) -> list[Asset]:
