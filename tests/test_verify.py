@@ -59,8 +59,10 @@ def test_a_review_copy_page_without_its_mark_is_found(pdfs):
         with pikepdf.open(io.BytesIO(pdfs["released"])) as plain:
             pdf.pages[1] = plain.pages[1]
 
-    found = messages(verify_pdf(edited(pdfs["marked"], drop_mark_of_page_two), MARK))
-    assert found == [f"page 2 lacks the mark '{MARK}'"]
+    found = verify_pdf(edited(pdfs["marked"], drop_mark_of_page_two), MARK)
+    # (The page, taken from another file, is also content its structure tree does not reach:
+    # R006, which tests/test_pdfua.py shows.)
+    assert messages(p for p in found if p.code == "R002") == [f"page 2 lacks the mark '{MARK}'"]
 
 
 def test_a_released_file_carrying_a_mark_is_found(pdfs):
