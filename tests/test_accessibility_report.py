@@ -88,3 +88,15 @@ def test_a_violation_ace_finds_fails_the_release(dist, tmp_path):
     assert run.verdicts["gocindex-2025/kyrgyzstan.epub"] == [
         "serious epub-lang in EPUB/content.opf: The language must be specified (xml:lang in "
         "OPF package)"]
+
+
+def test_without_ace_the_report_says_nothing_was_checked_by_it(monkeypatch, tmp_path):
+    from publish.core import ace
+    monkeypatch.setattr(ace, "PROJECT_ACE", tmp_path / "no-ace")
+    monkeypatch.setenv("PATH", str(tmp_path))  # no ace-cli on it either
+    run = accessibility.run_ace([("a.epub", b"", PROJECT)], "sample", 1)
+    assert (run.version, run.verdicts, run.problems) == (None, {}, [])
+    data = accessibility.report([accessibility.Output("a.epub", "a", "epub")], run)
+    (check,) = [c for c in data["files"][0]["checks"] if c["check"] == "EPUB accessibility"]
+    assert check["verdict"] == "not checked: Ace is not installed"
+    assert b"Ace by DAISY is not installed" in accessibility.as_html(data)

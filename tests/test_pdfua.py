@@ -127,7 +127,9 @@ def test_a_figure_without_alternative_text_is_found(sound):
     def drop_alt(pdf):
         del elements(pdf, "Figure")[0]["/Alt"]
 
-    assert breaches(sound, drop_alt) == [("figures", "1 Figure(s) without alternative text")]
+    assert breaches(sound, drop_alt) == [
+        ("figures", "a Figure on page 1 has no alternative text (an <img> without alt, an <svg> "
+                    "without <title>)")]
 
 
 def test_a_table_without_header_cells_is_found(sound):

@@ -77,7 +77,7 @@ def test_a_font_left_out_is_found(pdfs):
                 del thing["/FontFile2"]
 
     found = verify_pdf(edited(pdfs["released"], unembed), None)
-    assert found and all(problem.code == "R006" and problem.message.startswith("PDF/UA fonts: font ")
+    assert found and all(problem.code == "R006" and problem.message.startswith("fonts: font ")
                          and problem.message.endswith(" is not embedded") for problem in found)
 
 

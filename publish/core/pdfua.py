@@ -65,7 +65,7 @@ def check_pdfua(pdf: pikepdf.Pdf) -> list[Breach]:
                                  "not say /Marked true")]
     elements = list(_walk(tree))
     return [*_content_breaches(pdf, elements), *_role_breaches(tree, elements),
-            *_heading_breaches(elements, tree), *_figure_breaches(elements),
+            *_heading_breaches(elements, tree), *_figure_breaches(pdf, elements),
             *_table_breaches(elements, tree), *_document_breaches(pdf)]
 
 
@@ -222,12 +222,14 @@ def _heading_breaches(elements: list[_Element], tree) -> list[Breach]:
     return breaches
 
 
-def _figure_breaches(elements: list[_Element]) -> list[Breach]:
-    missing = sum(1 for e in elements if e.role == "Figure"
-                  and not str(e.node.get("/Alt", "")).strip()
-                  and not str(e.node.get("/ActualText", "")).strip())
-    return [Breach("figures", f"{missing} Figure(s) without alternative text")] if missing \
-        else []
+def _figure_breaches(pdf: pikepdf.Pdf, elements: list[_Element]) -> list[Breach]:
+    numbers = {page.obj.objgen: number for number, page in enumerate(pdf.pages, start=1)}
+    pages = sorted({numbers.get(e.page.objgen if e.page is not None else None, 0)
+                    for e in elements if e.role == "Figure"
+                    and not str(e.node.get("/Alt", "")).strip()
+                    and not str(e.node.get("/ActualText", "")).strip()})
+    return [Breach("figures", f"a Figure on page {page} has no alternative text (an <img> "
+                              "without alt, an <svg> without <title>)") for page in pages]
 
 
 def _table_breaches(elements: list[_Element], tree) -> list[Breach]:

@@ -83,7 +83,7 @@ def _structure_problems(file: Path, where: Path) -> list[Problem]:
             # Warnings too: `qpdf --check` fails on them (exit status 3), and so does this.
             problems = [Problem("R002", f"qpdf check: {line}", where)
                         for line in pdf.check_pdf_syntax()]
-            problems += [Problem("R006", f"PDF/UA {breach.rule}: {breach.message}", where)
+            problems += [Problem("R006", f"{breach.rule}: {breach.message}", where)
                          for breach in check_pdfua(pdf)]
     except pikepdf.PdfError as error:
         return [Problem("R002", f"qpdf check: {error}", where)]
