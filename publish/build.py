@@ -88,6 +88,8 @@ class Report:
     cached: list[str] = field(default_factory=list)      # taken from the cache
     unchanged: list[str] = field(default_factory=list)   # already in dist/ as they are
     failed: dict[str, list[Problem]] = field(default_factory=dict)
+    # Built as review copies of content in progress: what each lacks (a release refuses them).
+    incomplete: dict[str, list[Problem]] = field(default_factory=dict)
     written: list[Path] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -159,6 +161,9 @@ def _build(project: Project, paths: list[Path], dist: Path, options: Options, no
     everything = selection.publications()
     chosen = shard_of([p.slug for p in everything] + list(selection.failed), options.shard)
     publications = [p for p in everything if p.slug in chosen]
+    incomplete = {p.slug: list(p.incomplete) for p in publications if p.incomplete}
+    if options.release and incomplete:
+        raise ContentError([problem for problems in incomplete.values() for problem in problems])
     if options.release:
         refuse_before_embargo(publications, instant)
     commit, dirty = source_state(project.root)
@@ -170,7 +175,7 @@ def _build(project: Project, paths: list[Path], dist: Path, options: Options, no
     if problems:
         raise ContentError(problems)
     report = Report(failed={name: problems for name, problems in selection.failed.items()
-                            if name in chosen})
+                            if name in chosen}, incomplete=incomplete)
     work = _jobs(project, publications, options, instant, report)
     if options.release and report.failed:
         raise ContentError(report.problems)

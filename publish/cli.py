@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from . import __version__
-from .build import build, check
+from .build import build, select
 from .core.clock import ENVIRONMENT, InstantError
 from .core.dist import merge
 from .core.limits import DEFAULT_LIMITS
@@ -201,7 +201,10 @@ def _run_command(command, args, root: Path, stdout, stderr) -> int:
 
 
 def _check(args, root: Path, stdout, stderr) -> int:
-    problems = check(root, args.paths)
+    selection = select(root, args.paths)
+    problems = selection.every_problem()
+    report_incomplete({p.slug: list(p.incomplete) for p in selection.publications()
+                       if p.incomplete}, root, stderr)
     if problems:
         print_problems(problems, root, stderr)
         return EXIT_PROBLEMS
@@ -231,10 +234,20 @@ def _build(args, root: Path, stdout, stderr) -> int:
                        "to end", file=stderr, flush=True))
     if result.failed:
         report_failures(result, root, stderr)
+    report_incomplete(result.incomplete, root, stderr)
     for path in result.written:
         print(f"wrote {_relative(path, root)}", file=stdout)
     print(summary(result), file=stdout)
     return EXIT_PROBLEMS if result.failed else EXIT_OK
+
+
+def report_incomplete(incomplete: dict[str, list[Problem]], root: Path, stream) -> None:
+    """Warnings: review copies made of content still being written."""
+    for slug, problems in sorted(incomplete.items()):
+        print(f"{slug}: a review copy of work in progress, with a placeholder for each part "
+              "not yet written (publish release refuses it until they are):", file=stream)
+        for problem in problems:
+            print("  " + problem.format(root).replace("\n", "\n  "), file=stream)
 
 
 def report_failures(report, root: Path, stream) -> None:

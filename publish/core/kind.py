@@ -54,7 +54,8 @@ class Publication(ABC):
     rendering problem is blamed on), `date` (the date its files carry when neither
     SOURCE_DATE_EPOCH nor an embargo gives one), `stylesheets` (medium -> paths relative to
     the project, such as "styles/print.css"; a kind's own file of that name stands in for
-    one the project lacks), `kind`, and `variant` where a kind has several designs.
+    one the project lacks), `kind`, `variant` where a kind has several designs, and
+    `incomplete` while its content is still being written.
     """
     slug: str
     output: str
@@ -69,6 +70,9 @@ class Publication(ABC):
     # publications of one kind and variant share their templates, so that one of each is a
     # fair sample for checks too slow to run on all (Ace, in a release).
     variant: str = ""
+    # What its content does not hold yet (a narrative in progress): a review copy shows a
+    # placeholder in its place, and a release refuses the publication with these problems.
+    incomplete: tuple[Problem, ...] = ()
 
     @abstractmethod
     def dependencies(self) -> list[Path]:

@@ -6,7 +6,7 @@ sandboxed and autoescaped, and an undefined variable is an error rather than an 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import jinja2
 from markupsafe import Markup
@@ -45,6 +45,9 @@ class Page:
     texts: dict[str, list[Paragraph]]   # leaf section key -> its paragraphs, in order
     bands: list[tuple[str, str]]         # label, range
     mark: str | None = None              # the mark of a review copy; None when released
+    # A narrative in progress: leaf section key -> the titles of its indicators not yet written
+    # (all of them where the section is missing), shown as a placeholder in a review copy.
+    unwritten: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def edition(self):
@@ -89,7 +92,22 @@ def page_for(publication: Publication, figures: Figures, mark: str | None = None
             texts[section.section.key] = [paragraph for passage in section.passages
                                           for paragraph in passage.paragraphs]
     return Page(publication, figures, charts_for(figures, publication.edition), texts,
-                band_labels(publication.edition), mark)
+                band_labels(publication.edition), mark, _unwritten(publication))
+
+
+def _unwritten(publication: Publication) -> dict[str, list[str]]:
+    """The indicators a narrative in progress does not treat yet, by leaf section."""
+    narrative = publication.profile.narrative if publication.profile else None
+    if narrative is None:
+        return {}
+    treated = {indicator for section in narrative.sections for passage in section.passages
+               for indicator in passage.indicators}
+    unwritten = {}
+    for heading in publication.edition.outline.leaf_sections:
+        lacking = [indicator.title for indicator in heading.indicators if indicator not in treated]
+        if lacking:
+            unwritten[heading.key] = lacking
+    return unwritten
 
 
 def render(page: Page, template: str, **context) -> str:

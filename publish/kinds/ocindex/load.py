@@ -106,6 +106,8 @@ class Profile:
     funding_note: Paragraph | None
     narrative: Narrative | None
     embargo: Embargo | None = None
+    # What the narrative lacks (validate.UNWRITTEN): a review copy is made all the same.
+    unwritten: tuple[Problem, ...] = ()
 
 
 @dataclass(eq=False)
@@ -131,6 +133,10 @@ class Publication(core.Publication):
     @property
     def source(self) -> Path:
         return self.profile.dir if self.profile else self.edition.dir
+
+    @property
+    def incomplete(self) -> tuple[Problem, ...]:
+        return self.profile.unwritten if self.profile else ()
 
     @property
     def variant(self) -> str:

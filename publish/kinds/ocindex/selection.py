@@ -20,7 +20,7 @@ from .load import (
     load_edition,
     load_profile,
 )
-from .validate import check_edition, check_owners, check_profile, check_slugs
+from .validate import UNWRITTEN, check_edition, check_owners, check_profile, check_slugs
 
 
 @dataclass
@@ -83,6 +83,9 @@ def _load_edition(project: Project, edition_dir: Path,
         entry.failed.setdefault(_slug(edition, iso2), []).extend(slug_problems)
     for profile_dir, (profile, profile_problems) in found.items():
         profile_problems.extend(owners.get(profile, []))
+        if profile is not None:
+            profile.unwritten = tuple(p for p in profile_problems if p.code in UNWRITTEN)
+            profile_problems = [p for p in profile_problems if p.code not in UNWRITTEN]
         if not profile_problems:
             entry.profiles.append(profile)
             continue

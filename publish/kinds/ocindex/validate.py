@@ -97,6 +97,11 @@ def _check_scores(dataset: Dataset, outline: Outline, problems: Problems) -> Non
                 problems.add("V011", f"{label}: {score} is not a half point", **where)
 
 
+# What a narrative in progress lacks: a section, an indicator. A review copy is made with a
+# placeholder in its place; a release refuses the profile.
+UNWRITTEN = frozenset({"V001", "V007"})
+
+
 def check_profile(profile: Profile, edition: Edition) -> Problems:
     problems = Problems()
     if profile.iso2 is None or profile.iso2 not in edition.dataset.countries:
