@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 from conftest import run_cli
 
+from publish.kinds.ocindex.validate import UNWRITTEN
+
 EDITION = Path("content/gocindex-2025")
 PROFILE = EDITION / "profiles/kyrgyzstan"
 NARRATIVE = PROFILE / "narrative.md"
@@ -168,11 +170,13 @@ CASES = [
 def test_check_reports_the_problem(broken_project, name, breaking, code, relative):
     line = breaking(broken_project)
     status, out, err = run_cli("--project", str(broken_project), "check")
-    assert status == 1, out
+    # What a narrative in progress lacks is a warning (a review copy is still made), the rest
+    # are errors.
+    assert status == (0 if code in UNWRITTEN else 1), out
     where = f"{relative}:{line}" if line else f"{relative}"
     matching = [entry for entry in err.split("\n") if f" {code} " in entry]
     assert matching, err
-    assert any(entry.startswith(where + (":" if line else "")) for entry in matching), err
+    assert any(entry.strip().startswith(where + (":" if line else "")) for entry in matching), err
     assert "hint:" in err
     assert "Traceback" not in err
 
@@ -194,11 +198,11 @@ def test_every_problem_is_reported_in_one_run(broken_project):
 
 
 def test_a_failed_build_writes_nothing(broken_project):
-    drop_section(broken_project, "Trade")
+    duplicate_section(broken_project, "Trade")
     dist = broken_project / "dist"
     status, _, err = run_cli("--project", str(broken_project), "build",
                              str(broken_project / PROFILE))
-    assert status == 1 and " V001 " in err
+    assert status == 1 and " V002 " in err
     assert not dist.exists()
 
 

@@ -84,8 +84,11 @@ def _load_edition(project: Project, edition_dir: Path,
     for profile_dir, (profile, profile_problems) in found.items():
         profile_problems.extend(owners.get(profile, []))
         if profile is not None:
+            # What is not written yet is no reason not to build a review copy; a profile that
+            # fails for another reason reports it too, with the rest.
             profile.unwritten = tuple(p for p in profile_problems if p.code in UNWRITTEN)
-            profile_problems = [p for p in profile_problems if p.code not in UNWRITTEN]
+            if len(profile.unwritten) == len(profile_problems):
+                profile_problems = []
         if not profile_problems:
             entry.profiles.append(profile)
             continue
