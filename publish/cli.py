@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import signal
@@ -20,6 +21,7 @@ from .core.dist import merge
 from .core.limits import DEFAULT_LIMITS
 from .core.problems import ContentError, EmbargoNotLifted, Problem, visible
 from .core.progress import Progress, summary
+from .listing import listing
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_EMBARGOED = 0, 1, 2, 3
 
@@ -83,6 +85,16 @@ def _parser() -> argparse.ArgumentParser:
     merge_cmd.add_argument("shards", type=Path, nargs="+", metavar="SHARD",
                            help="the shards' dist/ folders")
 
+    list_cmd = commands.add_parser("list", help=(
+        "list every publication: its name (which commands take instead of a path), kind, "
+        "embargo, state and what dist/ holds of it"))
+    list_cmd.add_argument("paths", nargs="*", type=Path, metavar="PATH",
+                          help="a folder of content/, or a publication's name (default: all)")
+    list_cmd.add_argument("--json", action="store_true", help="as JSON, for scripts")
+    list_cmd.add_argument("--dist", type=Path, metavar="DIR",
+                          help="the outputs folder to report on (default: dist/ in the project)")
+    list_cmd.add_argument("--now", metavar="INSTANT", help=(
+        "the current time, for the embargoes (default: $PUBLISH_NOW, else the system clock)"))
     check_cmd = commands.add_parser("check", help="validate content without rendering")
     check_cmd.add_argument("paths", nargs="*", type=Path, metavar="PATH",
                            help="an edition or profile folder, relative to the project "
@@ -123,6 +135,8 @@ def _run(args, stdout, stderr) -> int:
         return EXIT_USAGE
     if args.command == "check":
         return _run_command(_check, args, root, stdout, stderr)
+    if args.command == "list":
+        return _run_command(_list, args, root, stdout, stderr)
     return _stoppable(_merge if args.command == "merge" else _build, args, root, stdout, stderr)
 
 
@@ -210,6 +224,31 @@ def _check(args, root: Path, stdout, stderr) -> int:
         return EXIT_PROBLEMS
     print("No problems found.", file=stdout)
     return EXIT_OK
+
+
+def _list(args, root: Path, stdout, stderr) -> int:
+    selection = select(root, args.paths)
+    selection.problems.raise_if_any()
+    listed = listing(selection, args.dist or root / "dist", args.now)
+    if args.json:
+        print(json.dumps([item.as_dict() for item in listed], indent=2, ensure_ascii=False),
+              file=stdout)
+        return EXIT_OK
+    rows = [("NAME", "KIND", "EMBARGO", "STATE", "IN DIST", "TITLE")] + [
+        (item.name or item.slug, f"{item.kind} {item.variant}".strip(), _embargo(item),
+         item.state if item.state == "sound" else f"{item.state} ({item.problems})",
+         item.dist, item.title) for item in listed]
+    widths = [max(len(row[column]) for row in rows) for column in range(5)]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False))
+              + "  " + row[5], file=stdout)
+    return EXIT_OK
+
+
+def _embargo(item) -> str:
+    if item.embargo is None:
+        return "none"
+    return "lifted" if item.embargo_lifted else f"until {item.embargo}"
 
 
 def _merge(args, root: Path, stdout, stderr) -> int:

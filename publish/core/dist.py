@@ -86,7 +86,7 @@ def previous_hashes(dist: Path) -> dict[str, str]:
     """What dist/ holds, by its manifest: path -> sha256, for files that are still there
     with their recorded size (their bytes are checked again before they are kept)."""
     hashes = {}
-    for path, entry in _previous_entries(Path(dist)).items():
+    for path, entry in manifest_entries(Path(dist)).items():
         try:
             if (Path(dist) / path).stat().st_size == entry.get("bytes"):
                 hashes[path] = entry["sha256"]
@@ -95,7 +95,8 @@ def previous_hashes(dist: Path) -> dict[str, str]:
     return hashes
 
 
-def _previous_entries(dist: Path) -> dict[str, dict]:
+def manifest_entries(dist: Path) -> dict[str, dict]:
+    """What dist/'s manifest lists: path -> its entry (none when there is no readable one)."""
     try:
         manifest = json.loads((dist / MANIFEST).read_text(encoding="utf-8"))
         return {entry["path"]: entry for entry in manifest.get("files", [])}

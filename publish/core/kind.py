@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -230,7 +231,83 @@ def configurations(project: Project) -> tuple[list[Configuration], Problems]:
 
 
 def select(project: Project, paths: list[Path], known: dict[str, object]) -> Selection:
-    """Load and check what the paths name (nothing named: every folder of content/)."""
+    """Load and check what the paths name (nothing named: every folder of content/). A path
+    that is no file or folder but a plain word names a folder of content/, or publications
+    (:func:`_by_name`)."""
+    # A folder of content/ by its name alone: the folder.
+    paths = [project.root / CONTENT / path if _is_name(project, path)
+             and (project.root / CONTENT / path).is_dir() else path for path in paths]
+    names = [str(path) for path in paths if _is_name(project, path)]
+    paths = [path for path in paths if not _is_name(project, path)]
+    if not names:
+        return _select(project, paths, known)
+    named = _by_name(_select(project, [], known), names)
+    if not paths:
+        return named
+    selection = _select(project, paths, known)
+    given = {p.slug for p in selection.publications()} | set(selection.failed)
+    for source in named.sources:  # a publication both named and under a path, once
+        source.slugs -= given
+        source.failed = {name: found for name, found in source.failed.items()
+                         if name not in given}
+    selection.sources += named.sources
+    selection.problems.extend(named.problems)
+    return selection
+
+
+def _is_name(project: Project, path: Path) -> bool:
+    """Whether a command's argument names publications rather than a path: one plain word
+    (letters, digits, dashes) that is no file or folder of the project."""
+    text = str(path)
+    return (re.fullmatch(r"[\w-]+", text) is not None and text not in (".", "..")
+            and not (project.root / text).exists())
+
+
+def publication_names(publication: Publication) -> set[str]:
+    """What a publication answers to on the command line: its slug, and its files' name
+    (kazakhstan for gocindex-2025/kazakhstan)."""
+    return {publication.slug, publication.output.rsplit("/", 1)[-1]}
+
+
+def _by_name(selection: Selection, names: list[str]) -> Selection:
+    """The selection narrowed to the publications the names name (by slug or file name);
+    an unknown or ambiguous name is a problem, with the whole selection's problems (the
+    publication may be one whose content failed to load)."""
+    named: set[str] = set()
+    for name in names:
+        found = sorted({p.slug for p in selection.publications() if name in publication_names(p)}
+                       | {slug for slug in selection.failed
+                          if slug == name or slug.endswith(f"-{name}")})
+        if len(found) > 1:
+            selection.problems.add("L017", f"'{excerpt(name)}' names several publications: "
+                                           + ", ".join(found), hint="give the full name (slug)")
+        elif not found:
+            selection.problems.add("L001", f"no file, folder or publication named "
+                                           f"'{excerpt(name)}'",
+                                   hint="publish list shows every publication and its name")
+            # Whatever failed to load may be it: said too, and nothing else is built.
+            selection.problems.extend(p for p in selection.every_problem()
+                                      if p not in selection.problems)
+            selection.sources = []
+            return selection
+        named |= set(found)
+    selection.sources = [_Named(source, named) for source in selection.sources]
+    return selection
+
+
+class _Named(Selected):
+    """A kind's selection narrowed to some of its publications, by slug."""
+
+    def __init__(self, source: Selected, slugs: set[str]):
+        self.source, self.slugs = source, slugs
+        self.failed = {name: problems for name, problems in source.failed.items()
+                       if name in slugs}
+
+    def publications(self) -> list[Publication]:
+        return [p for p in self.source.publications() if p.slug in self.slugs]
+
+
+def _select(project: Project, paths: list[Path], known: dict[str, object]) -> Selection:
     selection = Selection()
     found, problems = configurations(project)
     selection.problems.extend(problems)
