@@ -275,9 +275,11 @@ def _by_name(selection: Selection, names: list[str]) -> Selection:
     publication may be one whose content failed to load)."""
     named: set[str] = set()
     for name in names:
-        found = sorted({p.slug for p in selection.publications() if name in publication_names(p)}
+        wanted = name.casefold()  # Kazakhstan as kazakhstan: names are lower case
+        found = sorted({p.slug for p in selection.publications()
+                        if wanted in publication_names(p)}
                        | {slug for slug in selection.failed
-                          if slug == name or slug.endswith(f"-{name}")})
+                          if slug == wanted or slug.endswith(f"-{wanted}")})
         if len(found) > 1:
             selection.problems.add("L017", f"'{excerpt(name)}' names several publications: "
                                            + ", ".join(found), hint="give the full name (slug)")
