@@ -24,7 +24,7 @@ from .core.dist import merge
 from .core.limits import DEFAULT_LIMITS
 from .core.problems import ContentError, EmbargoNotLifted, Problem, visible
 from .core.progress import Progress, summary
-from .revision import RevisionError, build_revision
+from .revision import RevisionError, build_revision, resolve
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_EMBARGOED = 0, 1, 2, 3
 
@@ -310,8 +310,10 @@ def _side(name: str, root: Path, scratch: Path, args, stderr):
     """A dist/ folder as it is, or a git revision built into `scratch`."""
     if Path(name).exists():
         return read_side(Path(name), name)
-    print(f"publish: building {visible(name)} in a scratch folder", file=stderr, flush=True)
-    dist, commit = build_revision(root, name, scratch, args.paths, jobs=max(1, args.jobs))
+    commit = resolve(root, name)
+    print(f"publish: building {visible(name)} ({commit[:12]}) in a scratch folder", file=stderr,
+          flush=True)
+    dist = build_revision(root, commit, scratch, args.paths, jobs=max(1, args.jobs))
     return read_side(dist, f"{name} ({commit[:12]})", revision=commit)
 
 

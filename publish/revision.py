@@ -19,44 +19,40 @@ from .core.problems import ContentError, Problem
 class RevisionError(Exception):
     """A revision that git does not know, or that does not build."""
 
-    def __init__(self, problems: list[Problem], usage: bool):
+    def __init__(self, problems: list[Problem]):
         self.problems = problems
-        self.usage = usage  # the name was wrong, rather than the revision's content
         super().__init__("\n".join(problem.format() for problem in problems))
 
 
-def resolve(root: Path, name: str) -> str | None:
-    """The commit `name` names in the project's repository, or None if git knows none."""
+def resolve(root: Path, name: str) -> str:
+    """The commit `name` names in the project's repository."""
     result = _git(root, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{name}^{{commit}}")
-    return result.stdout.strip() if result.returncode == 0 else None
-
-
-def build_revision(root: Path, name: str, scratch: Path, paths: list[Path] = (),
-                   jobs: int = 1) -> tuple[Path, str]:
-    """Build the revision `name` of the project at `root` into `scratch`: its dist/, and the
-    commit it names."""
-    commit = resolve(root, name)
-    if commit is None:
+    if result.returncode != 0:
         raise RevisionError([Problem("D006", f"'{name}' names no commit of the repository at "
-                                             f"{root}")], usage=True)
+                                             f"{root}")])
+    return result.stdout.strip()
+
+
+def build_revision(root: Path, commit: str, scratch: Path, paths: list[Path] = (),
+                   jobs: int = 1) -> Path:
+    """Build the commit of the project at `root` into `scratch`; its dist/."""
     try:
         project = _extract(root, commit, scratch / "source")
     except subprocess.CalledProcessError as error:
-        raise RevisionError([Problem("D007", f"{name} ({commit[:12]}): git archive: "
-                                             + error.stderr.decode(errors="replace").strip())],
-                            usage=False) from None
+        raise RevisionError([Problem("D007", f"{commit[:12]}: git archive: "
+                                             + error.stderr.decode(errors="replace").strip())]) from None
     dist = scratch / "dist"
     try:
         report = build(project, paths, dist, jobs=jobs, cache_dir=root / CACHE_FOLDER)
     except ContentError as error:
-        raise RevisionError([Problem("D007", f"{name} ({commit[:12]}): "
+        raise RevisionError([Problem("D007", f"{commit[:12]}: "
                                              + problem.format().splitlines()[0])
-                             for problem in error.problems], usage=False) from None
+                             for problem in error.problems]) from None
     if report.failed:
-        raise RevisionError([Problem("D007", f"{name} ({commit[:12]}): {slug} failed; "
+        raise RevisionError([Problem("D007", f"{commit[:12]}: {slug} failed; "
                                              + problems[0].format().splitlines()[0])
-                             for slug, problems in sorted(report.failed.items())], usage=False)
-    return dist, commit
+                             for slug, problems in sorted(report.failed.items())])
+    return dist
 
 
 def _extract(root: Path, commit: str, target: Path) -> Path:
