@@ -134,7 +134,7 @@ def test_the_report_shows_words_pages_and_differences(sentence_report):
     for name in pages[1:]:
         assert f'src="{name}"' in html
     before, after, difference = (Image.open(report / name) for name in sorted(pages[1:]))
-    assert before.size == after.size == difference.size == (414, 585)  # A4 at 50 dpi
+    assert before.size == after.size == difference.size == (621, 877)  # A4 at 75 dpi
 
 
 def test_a_score_edited_shows_its_figures_and_pages(builds, tmp_path):

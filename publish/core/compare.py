@@ -35,9 +35,9 @@ from .problems import Problem
 CONTEXT = 6
 # Two changes this few unchanged words apart read as one change ("the" matched in between).
 JOIN = 2
-# Resolution of the page images: enough to see what moved, small enough for a report of
-# many pages (an A4 page is 413 x 585 pixels).
-DPI = 50
+# Resolution of the page images: enough to read a changed word when the image is opened,
+# small enough for a report of many pages (an A4 page is 621 x 877 pixels, about 30 KB).
+DPI = 75
 # A figure: a number, signed or not, maybe a percentage or an ordinal ("3rd", "+0.50", "12%").
 _FIGURE = re.compile(r"[+\-\u2212\u2013]?\d[\d,.]*(%|st|nd|rd|th)?")
 # Punctuation around a number in running text ("(2023)", "2024,") that is not part of it.
@@ -336,28 +336,42 @@ def _page(number: int, old: Path | None, new: Path | None, images: Path) -> Page
     names = {}
     if before is not None:
         names["before"] = images / f"page-{number}-before.png"
-        before.save(names["before"], optimize=True)
+        _save(before, names["before"])
     if after is not None:
         names["after"] = images / f"page-{number}-after.png"
-        after.save(names["after"], optimize=True)
+        _save(after, names["after"])
     if mask is not None:
         names["difference"] = images / f"page-{number}-difference.png"
-        _highlight(after, mask).save(names["difference"], optimize=True)
+        _save(_highlight(before, after, mask), names["difference"])
     return PageChange(number, names.get("before"), names.get("after"),
                       names.get("difference"), share)
 
 
-HIGHLIGHT = (220, 30, 60)
+def _save(image: Image.Image, path: Path) -> None:
+    """A page image, in a palette of 64 colours: a third of the bytes of full colour, and a
+    page of text and flat colour looks the same."""
+    image.quantize(64).save(path)
 
 
-def _highlight(page: Image.Image, mask: Image.Image) -> Image.Image:
-    """The new page faded, what changed in strong red, each changed region boxed, so that a
-    change of one word on a full page is seen at a glance."""
-    faded = Image.blend(page.convert("L").convert("RGB"), Image.new("RGB", page.size, "white"), 0.7)
-    faded.paste(Image.new("RGB", page.size, HIGHLIGHT), mask=mask)
+REMOVED, ADDED, ALTERED, BOX = (214, 32, 60), (18, 150, 70), (240, 150, 20), (60, 90, 200)
+# How much darker a pixel must turn (of 255) to count as ink added, or lighter as ink removed;
+# less is the edge of a glyph that moved a little, or a colour that changed.
+INK = 48
+
+
+def _highlight(old: Image.Image, new: Image.Image, mask: Image.Image) -> Image.Image:
+    """The new page faded, with the ink that is gone in red and the ink that is new in green
+    (as the words are shown), other changed pixels in orange and a box around each changed
+    region: a reflowed paragraph still reads, and a change of one figure is seen at a glance."""
+    old_grey, new_grey = old.convert("L"), new.convert("L")
+    added = ImageChops.subtract(old_grey, new_grey).point(lambda v: 255 if v > INK else 0)
+    removed = ImageChops.subtract(new_grey, old_grey).point(lambda v: 255 if v > INK else 0)
+    faded = Image.blend(new_grey.convert("RGB"), Image.new("RGB", new.size, "white"), 0.75)
+    for colour, where in ((ALTERED, mask), (REMOVED, removed), (ADDED, added)):
+        faded.paste(Image.new("RGB", new.size, colour), mask=where)
     draw = ImageDraw.Draw(faded)
     for left, top, right, bottom in _regions(mask):
-        draw.rectangle((left - 3, top - 3, right + 2, bottom + 2), outline=HIGHLIGHT, width=2)
+        draw.rectangle((left - 4, top - 4, right + 3, bottom + 3), outline=BOX, width=2)
     return faded
 
 
