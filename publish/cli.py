@@ -9,6 +9,7 @@ import logging
 import os
 import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 import threading
@@ -281,7 +282,12 @@ def _diff(args, root: Path, stdout, stderr) -> int:
                 print(problem.format(), file=stderr)
             return EXIT_USAGE
         images = (args.report if args.report is not None else Path(scratch)) / IMAGES
-        comparison = compare(old, new, images)
+        try:
+            comparison = compare(old, new, images)
+        except (OSError, subprocess.SubprocessError) as error:
+            # poppler missing, or a PDF it cannot read: no comparison, which is not "changed"
+            print(f"publish: cannot compare the PDFs: {visible(str(error))}", file=stderr)
+            return EXIT_USAGE
         if args.paths:
             comparison = _only_built(comparison)
         _print_comparison(comparison, stdout)
@@ -352,8 +358,7 @@ def _what_changed(publication: PublicationDiff) -> str:
         count = len(publication.figures)
         parts.append(f"{count} figure{'s' if count != 1 else ''}")
     if publication.pages:
-        numbers = ", ".join(str(change.page) for change in publication.pages)
-        parts.append(f"page{'s' if len(publication.pages) != 1 else ''} {numbers}")
+        parts.append(publication.pages_named)
     if not parts:
         kinds = [kind for kind, state in sorted(publication.kinds.items()) if state != "same"]
         parts.append(f"{', '.join(kinds)} bytes differ")
