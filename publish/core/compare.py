@@ -40,6 +40,8 @@ JOIN = 2
 DPI = 75
 # A figure: a number, signed or not, maybe a percentage or an ordinal ("3rd", "+0.50", "12%").
 _FIGURE = re.compile(r"[+\-\u2212\u2013]?\d[\d,.]*(%|st|nd|rd|th)?")
+# Dot leaders of a table of contents: their length follows the title's, they say nothing.
+_LEADERS = re.compile(r"(\. ?){4,}|\u2026{2,}")
 # Punctuation around a number in running text ("(2023)", "2024,") that is not part of it.
 _AROUND = "()[]{}.,;:\u201c\u201d\"'"
 
@@ -144,6 +146,17 @@ class PublicationDiff:
     pages: list[PageChange] = field(default_factory=list)
     pages_compared: tuple[int, int] = (0, 0)     # pages of the old and the new PDF
 
+    @property
+    def pages_named(self) -> str:
+        """The changed pages, as a reader names them: "page 2", "pages 1, 2", or, when many
+        changed, "35 pages from 3 to 50"."""
+        numbers = [change.page for change in self.pages]
+        if len(numbers) == 1:
+            return f"page {numbers[0]}"
+        if len(numbers) <= 6:
+            return "pages " + ", ".join(map(str, numbers))
+        return f"{len(numbers)} pages from {numbers[0]} to {numbers[-1]}"
+
 
 @dataclass
 class Comparison:
@@ -208,7 +221,7 @@ def _words(pages: list[str]) -> tuple[list[str], list[int]]:
     """The words of the pages, and the page (from 1) of each."""
     words, where = [], []
     for number, text in enumerate(pages, start=1):
-        for word in text.split():
+        for word in _LEADERS.sub(" ", text).split():
             words.append(word)
             where.append(number)
     return words, where
