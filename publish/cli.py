@@ -8,8 +8,11 @@ import argparse
 import json
 import logging
 import os
+import shutil
 import signal
+import subprocess
 import sys
+import tempfile
 import threading
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,11 +20,14 @@ from pathlib import Path
 from . import __version__
 from .build import build, select
 from .core.clock import ENVIRONMENT, InstantError
+from .core.compare import CompareError, Comparison, PublicationDiff, compare, read_side
+from .core.compare_report import IMAGES, INDEX, write_report
 from .core.dist import merge
 from .core.limits import DEFAULT_LIMITS
 from .core.problems import ContentError, EmbargoNotLifted, Problem, visible
 from .core.progress import Progress, summary
 from .listing import listing
+from .revision import RevisionError, build_revision, resolve
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_EMBARGOED = 0, 1, 2, 3
 
@@ -95,6 +101,26 @@ def _parser() -> argparse.ArgumentParser:
                           help="the outputs folder to report on (default: dist/ in the project)")
     list_cmd.add_argument("--now", metavar="INSTANT", help=(
         "the current time, for the embargoes (default: $PUBLISH_NOW, else the system clock)"))
+    diff_cmd = commands.add_parser(
+        "diff", help="compare two builds, publication by publication (exit status 1 if any "
+                     "differs)",
+        description="Compare two builds publication by publication: added, removed, unchanged "
+                    "(the same bytes) or changed; for a changed PDF, the words and the figures "
+                    "that changed, and the pages that look different. Exit status: 0 nothing "
+                    "changed, 1 something did, 2 trouble (a folder that is not a dist/, a "
+                    "revision git does not know or that does not build).")
+    diff_cmd.add_argument("old", metavar="OLD", help=(
+        "the build before: a dist/ folder, or a git revision of the project (HEAD~1, main, "
+        "a tag), built with this publish into a scratch folder"))
+    diff_cmd.add_argument("new", metavar="NEW", help="the build after: the same")
+    diff_cmd.add_argument("paths", nargs="*", type=Path, metavar="PATH", help=(
+        "what to build of a revision: an edition or profile folder, relative to the project "
+        "(default: all of content/); only the publications built are compared"))
+    diff_cmd.add_argument("--report", type=Path, metavar="DIR", help=(
+        "write an HTML report there (index.html and the page images), to open in a browser"))
+    diff_cmd.add_argument("--jobs", "-j", type=int, default=os.cpu_count() or 1, metavar="N",
+                          help="worker processes to build a revision (default: %(default)s)")
+
     check_cmd = commands.add_parser("check", help="validate content without rendering")
     check_cmd.add_argument("paths", nargs="*", type=Path, metavar="PATH",
                            help="an edition or profile folder, relative to the project "
@@ -137,6 +163,8 @@ def _run(args, stdout, stderr) -> int:
         return _run_command(_check, args, root, stdout, stderr)
     if args.command == "list":
         return _run_command(_list, args, root, stdout, stderr)
+    if args.command == "diff":
+        return _run_command(_diff, args, root, stdout, stderr)
     return _stoppable(_merge if args.command == "merge" else _build, args, root, stdout, stderr)
 
 
@@ -287,6 +315,106 @@ def report_incomplete(incomplete: dict[str, list[Problem]], root: Path, stream) 
               "not yet written (publish release refuses it until they are):", file=stream)
         for problem in problems:
             print("  " + problem.format(root).replace("\n", "\n  "), file=stream)
+
+
+def _diff(args, root: Path, stdout, stderr) -> int:
+    if args.report is not None and not _prepare_report_folder(args.report):
+        print(f"publish: --report {visible(args.report)}: the folder holds files that are not "
+              "a report of publish diff; name an empty or new folder", file=stderr)
+        return EXIT_USAGE
+    with tempfile.TemporaryDirectory(prefix="publish-diff-") as scratch:
+        try:
+            old = _side(args.old, root, Path(scratch) / "old", args, stderr)
+            new = _side(args.new, root, Path(scratch) / "new", args, stderr)
+        except CompareError as error:
+            print(error.problem.format(), file=stderr)
+            return EXIT_USAGE
+        except RevisionError as error:
+            for problem in error.problems:
+                print(problem.format(), file=stderr)
+            return EXIT_USAGE
+        images = (args.report if args.report is not None else Path(scratch)) / IMAGES
+        try:
+            comparison = compare(old, new, images)
+        except (OSError, subprocess.SubprocessError) as error:
+            # poppler missing, or a PDF it cannot read: no comparison, which is not "changed"
+            print(f"publish: cannot compare the PDFs: {visible(str(error))}", file=stderr)
+            return EXIT_USAGE
+        if args.paths:
+            comparison = _only_built(comparison)
+        _print_comparison(comparison, stdout)
+        if args.report is not None:
+            index = write_report(comparison, args.report)
+            print(f"Report: {index}", file=stdout)
+    return EXIT_PROBLEMS if comparison.differs else EXIT_OK
+
+
+def _prepare_report_folder(folder: Path) -> bool:
+    """Whether the report may be written to `folder`: new, empty, or an earlier report,
+    whose page images are then removed (they would be mixed with this comparison's)."""
+    if not folder.exists():
+        folder.mkdir(parents=True)
+        return True
+    if not folder.is_dir():
+        return False
+    present = {path.name for path in folder.iterdir()}
+    if not present <= {INDEX, IMAGES}:
+        return False
+    shutil.rmtree(folder / IMAGES, ignore_errors=True)
+    return True
+
+
+def _side(name: str, root: Path, scratch: Path, args, stderr):
+    """A dist/ folder as it is, or a git revision built into `scratch`."""
+    if Path(name).exists():
+        return read_side(Path(name), name)
+    commit = resolve(root, name)
+    print(f"publish: building {visible(name)} ({commit[:12]}) in a scratch folder", file=stderr,
+          flush=True)
+    dist = build_revision(root, commit, scratch, args.paths, jobs=max(1, args.jobs))
+    return read_side(dist, f"{name} ({commit[:12]})", revision=commit)
+
+
+def _only_built(comparison: Comparison) -> Comparison:
+    """With PATHs, a revision builds only some publications: the other side's others are
+    not removed or added, they were not asked for."""
+    asked = {slug for side in (comparison.old, comparison.new) if side.revision is not None
+             for slug, _ in side.files}
+    if not asked:  # two dist/ folders: PATHs build nothing, every publication is compared
+        return comparison
+    return Comparison(comparison.old, comparison.new,
+                      [p for p in comparison.publications if p.slug in asked])
+
+
+def _print_comparison(comparison: Comparison, stdout) -> None:
+    print(f"Before: {visible(comparison.old.label)}", file=stdout)
+    print(f"After:  {visible(comparison.new.label)}", file=stdout)
+    for publication in comparison.publications:
+        if publication.status != "unchanged":
+            print(f"  {publication.status:8} {publication.slug}{_what_changed(publication)}",
+                  file=stdout)
+    counts = {status: len(comparison.having(status))
+              for status in ("changed", "added", "removed", "unchanged")}
+    print(", ".join(f"{count} {status}" for status, count in counts.items()) + ".", file=stdout)
+
+
+def _what_changed(publication: PublicationDiff) -> str:
+    """What changed in a publication, in a few words: ': 2 text changes, 3 figures, page 4'."""
+    if publication.status != "changed":
+        return ""
+    parts = []
+    if publication.words:
+        count = len(publication.words)
+        parts.append(f"{count} text change{'s' if count != 1 else ''}")
+    if publication.figures:
+        count = len(publication.figures)
+        parts.append(f"{count} figure{'s' if count != 1 else ''}")
+    if publication.pages:
+        parts.append(publication.pages_named)
+    if not parts:
+        kinds = [kind for kind, state in sorted(publication.kinds.items()) if state != "same"]
+        parts.append(f"{', '.join(kinds)} bytes differ")
+    return ": " + ", ".join(parts)
 
 
 def report_failures(report, root: Path, stream) -> None:

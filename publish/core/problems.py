@@ -77,6 +77,15 @@ CODES: dict[str, tuple[str, str]] = {
     "D004": ("the shards do not make one whole",
              "merge shards copied whole from one run of one commit (every --shard K/N of the "
              "same build); build again any shard the message names"),
+    "D005": ("not a dist/ folder of publish's",
+             "name a folder that 'publish build' or 'publish release' made (it holds "
+             "manifest.json and the files it lists), or a git revision of the project"),
+    "D006": ("not a git revision of the project",
+             "name a commit, branch or tag that 'git rev-parse' knows in the project's "
+             "repository (fetch it first in a shallow clone), or a dist/ folder"),
+    "D007": ("a revision could not be built",
+             "build that revision on its own to see its problems; publish diff builds it "
+             "with this publish, which may refuse content an older one took"),
 }
 
 
