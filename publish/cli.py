@@ -8,7 +8,6 @@ import argparse
 import json
 import logging
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -20,8 +19,8 @@ from pathlib import Path
 from . import __version__
 from .build import build, select
 from .core.clock import ENVIRONMENT, InstantError
-from .core.compare import CompareError, Comparison, PublicationDiff, compare, read_side
-from .core.compare_report import IMAGES, INDEX, write_report
+from .core.compare import CompareError, Comparison, compare, read_side
+from .core.compare_report import IMAGES, prepare_folder, write_report
 from .core.dist import merge
 from .core.limits import DEFAULT_LIMITS
 from .core.problems import ContentError, EmbargoNotLifted, Problem, visible
@@ -318,7 +317,7 @@ def report_incomplete(incomplete: dict[str, list[Problem]], root: Path, stream) 
 
 
 def _diff(args, root: Path, stdout, stderr) -> int:
-    if args.report is not None and not _prepare_report_folder(args.report):
+    if args.report is not None and not prepare_folder(args.report):
         print(f"publish: --report {visible(args.report)}: the folder holds files that are not "
               "a report of publish diff; name an empty or new folder", file=stderr)
         return EXIT_USAGE
@@ -341,27 +340,12 @@ def _diff(args, root: Path, stdout, stderr) -> int:
             print(f"publish: cannot compare the PDFs: {visible(str(error))}", file=stderr)
             return EXIT_USAGE
         if args.paths:
-            comparison = _only_built(comparison)
+            comparison = comparison.only_built()
         _print_comparison(comparison, stdout)
         if args.report is not None:
             index = write_report(comparison, args.report)
             print(f"Report: {index}", file=stdout)
     return EXIT_PROBLEMS if comparison.differs else EXIT_OK
-
-
-def _prepare_report_folder(folder: Path) -> bool:
-    """Whether the report may be written to `folder`: new, empty, or an earlier report,
-    whose page images are then removed (they would be mixed with this comparison's)."""
-    if not folder.exists():
-        folder.mkdir(parents=True)
-        return True
-    if not folder.is_dir():
-        return False
-    present = {path.name for path in folder.iterdir()}
-    if not present <= {INDEX, IMAGES}:
-        return False
-    shutil.rmtree(folder / IMAGES, ignore_errors=True)
-    return True
 
 
 def _side(name: str, root: Path, scratch: Path, args, stderr):
@@ -375,46 +359,16 @@ def _side(name: str, root: Path, scratch: Path, args, stderr):
     return read_side(dist, f"{name} ({commit[:12]})", revision=commit)
 
 
-def _only_built(comparison: Comparison) -> Comparison:
-    """With PATHs, a revision builds only some publications: the other side's others are
-    not removed or added, they were not asked for."""
-    asked = {slug for side in (comparison.old, comparison.new) if side.revision is not None
-             for slug, _ in side.files}
-    if not asked:  # two dist/ folders: PATHs build nothing, every publication is compared
-        return comparison
-    return Comparison(comparison.old, comparison.new,
-                      [p for p in comparison.publications if p.slug in asked])
-
-
 def _print_comparison(comparison: Comparison, stdout) -> None:
     print(f"Before: {visible(comparison.old.label)}", file=stdout)
     print(f"After:  {visible(comparison.new.label)}", file=stdout)
     for publication in comparison.publications:
         if publication.status != "unchanged":
-            print(f"  {publication.status:8} {publication.slug}{_what_changed(publication)}",
+            print(f"  {publication.status:8} {publication.slug}{publication.summary}",
                   file=stdout)
     counts = {status: len(comparison.having(status))
               for status in ("changed", "added", "removed", "unchanged")}
     print(", ".join(f"{count} {status}" for status, count in counts.items()) + ".", file=stdout)
-
-
-def _what_changed(publication: PublicationDiff) -> str:
-    """What changed in a publication, in a few words: ': 2 text changes, 3 figures, page 4'."""
-    if publication.status != "changed":
-        return ""
-    parts = []
-    if publication.words:
-        count = len(publication.words)
-        parts.append(f"{count} text change{'s' if count != 1 else ''}")
-    if publication.figures:
-        count = len(publication.figures)
-        parts.append(f"{count} figure{'s' if count != 1 else ''}")
-    if publication.pages:
-        parts.append(publication.pages_named)
-    if not parts:
-        kinds = [kind for kind, state in sorted(publication.kinds.items()) if state != "same"]
-        parts.append(f"{', '.join(kinds)} bytes differ")
-    return ": " + ", ".join(parts)
 
 
 def report_failures(report, root: Path, stream) -> None:

@@ -157,6 +157,23 @@ class PublicationDiff:
             return "pages " + ", ".join(map(str, numbers))
         return f"{len(numbers)} pages from {numbers[0]} to {numbers[-1]}"
 
+    @property
+    def summary(self) -> str:
+        """What changed, in a few words: ': 2 text changes, 3 figures, page 4'."""
+        if self.status != "changed":
+            return ""
+        parts = []
+        if self.words:
+            parts.append(f"{len(self.words)} text change{'s' if len(self.words) != 1 else ''}")
+        if self.figures:
+            parts.append(f"{len(self.figures)} figure{'s' if len(self.figures) != 1 else ''}")
+        if self.pages:
+            parts.append(self.pages_named)
+        if not parts:
+            kinds = [kind for kind, state in sorted(self.kinds.items()) if state != "same"]
+            parts.append(f"{', '.join(kinds)} bytes differ")
+        return ": " + ", ".join(parts)
+
 
 @dataclass
 class Comparison:
@@ -170,6 +187,15 @@ class Comparison:
     @property
     def differs(self) -> bool:
         return any(p.status != "unchanged" for p in self.publications)
+
+    def only_built(self) -> Comparison:
+        """With PATHs, a revision builds only some publications: the other side's others are
+        not removed or added, they were not asked for."""
+        asked = {slug for side in (self.old, self.new) if side.revision is not None
+                 for slug, _ in side.files}
+        if not asked:  # two dist/ folders: PATHs build nothing, every publication is compared
+            return self
+        return Comparison(self.old, self.new, [p for p in self.publications if p.slug in asked])
 
 
 def compare(old: Side, new: Side, images: Path) -> Comparison:

@@ -4,6 +4,7 @@ images beside it), that needs nothing else: no script, no font or stylesheet fro
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import jinja2
@@ -54,3 +55,18 @@ def _page_label(change: PageChange) -> str:
     if change.after is None:
         return f"Page {change.page}: no longer there"
     return f"Page {change.page}: {_percent(change.share)} changed"
+
+
+def prepare_folder(folder: Path) -> bool:
+    """Whether the report may be written to `folder`: new, empty, or an earlier report,
+    whose page images are then removed (they would be mixed with this comparison's)."""
+    if not folder.exists():
+        folder.mkdir(parents=True)
+        return True
+    if not folder.is_dir():
+        return False
+    present = {path.name for path in folder.iterdir()}
+    if not present <= {INDEX, IMAGES}:
+        return False
+    shutil.rmtree(folder / IMAGES, ignore_errors=True)
+    return True
