@@ -14,12 +14,13 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from . import __version__
-from .build import build, check
+from .build import build, check, select
 from .core.clock import ENVIRONMENT, InstantError
 from .core.dist import merge
 from .core.limits import DEFAULT_LIMITS
 from .core.problems import ContentError, EmbargoNotLifted, Problem, visible
 from .core.progress import Progress, summary
+from .preview import DEFAULT_PORT
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_EMBARGOED = 0, 1, 2, 3
 
@@ -83,6 +84,21 @@ def _parser() -> argparse.ArgumentParser:
     merge_cmd.add_argument("shards", type=Path, nargs="+", metavar="SHARD",
                            help="the shards' dist/ folders")
 
+    preview_cmd = commands.add_parser("preview", help=(
+        "serve review copies in a browser, rendered again as files change; never writes "
+        "dist/"), description=(
+        "Serve the project's publications at http://127.0.0.1:PORT/ (this machine only). "
+        "A publication is rendered when its page is first opened, and again, with the page "
+        "updating by itself, when a file it depends on changes under content/, templates/, "
+        "styles/ or fonts/. Content problems show on the page until they are fixed. "
+        "Outputs are review copies kept in a temporary folder: dist/ and the build cache are "
+        "never written. Ctrl-C stops it."))
+    preview_cmd.add_argument("path", nargs="?", type=Path, metavar="PATH",
+                             help="a publication's folder to render at once, as if its page "
+                                  "were open, such as content/manual (default: none)")
+    preview_cmd.add_argument("--port", type=int, default=DEFAULT_PORT, metavar="N",
+                             help="the port to serve on (default: %(default)s)")
+
     check_cmd = commands.add_parser("check", help="validate content without rendering")
     check_cmd.add_argument("paths", nargs="*", type=Path, metavar="PATH",
                            help="an edition or profile folder, relative to the project "
@@ -123,6 +139,8 @@ def _run(args, stdout, stderr) -> int:
         return EXIT_USAGE
     if args.command == "check":
         return _run_command(_check, args, root, stdout, stderr)
+    if args.command == "preview":
+        return _preview(args, root, stdout, stderr)
     return _stoppable(_merge if args.command == "merge" else _build, args, root, stdout, stderr)
 
 
@@ -207,6 +225,43 @@ def _check(args, root: Path, stdout, stderr) -> int:
         return EXIT_PROBLEMS
     print("No problems found.", file=stdout)
     return EXIT_OK
+
+
+def _preview(args, root: Path, stdout, stderr) -> int:
+    """Serve until Ctrl-C (exit status 130) or SIGTERM (143); nothing is left to clean up by
+    then, since a preview writes only to a temporary folder, removed as it stops."""
+    from .preview import serve
+    opened = []
+    if args.path is not None:
+        problems, opened = _slugs(root, args.path)
+        if problems:
+            print_problems(problems, root, stderr)
+            return EXIT_PROBLEMS
+
+    def ready(address: str) -> None:
+        print(f"publish: previewing {root} at {address} (Ctrl-C stops)", file=stdout, flush=True)
+
+    try:
+        with _terminate_raises():
+            serve(root, args.port, ready, opened)
+    except KeyboardInterrupt:
+        signum = signal.SIGINT
+    except Interrupted as stop:
+        signum = stop.signum
+    except OSError as error:
+        print(f"publish: cannot serve on port {args.port}: {error.strerror or error} (another "
+              "preview may be using it; choose another with --port)", file=stderr)
+        return EXIT_USAGE
+    print("publish: preview stopped", file=stderr)
+    return 128 + signum
+
+
+def _slugs(root: Path, path: Path) -> tuple[list[Problem], list[str]]:
+    """The publications a path names, or the problems of naming it."""
+    selection = select(root, [path])
+    if selection.problems:
+        return list(selection.problems), []
+    return [], [p.slug for source in selection.sources for p in source.publications()]
 
 
 def _merge(args, root: Path, stdout, stderr) -> int:
