@@ -159,8 +159,8 @@ def publication(session: Session, entry: Entry) -> str:
         links.append(f'<a href="{escape(shown.pdf_name)}">PDF</a>')
     if shown and shown.epub:
         links.append(f'<a href="{escape(shown.epub_name)}">EPUB</a>')
-        links += [f'<a href="epub/{escape(name)}">{escape(title)}</a>'
-                  for title, name in shown.chapters[:1]]
+    if shown and shown.chapters:
+        links.append('<a href="#chapters">EPUB chapters</a>')
     live = (f'<header><a class="back" href="/">\u2190 All publications</a>'
             f"<h1>{escape(entry.title)}</h1>"
             f'<span class="state {colour}" id="state">{text}</span>'
@@ -190,4 +190,5 @@ def _chapters(entry: Entry) -> str:
         return ""
     items = "".join(f'<li><a href="epub/{escape(name)}">{escape(title)}</a></li>'
                     for title, name in shown.chapters)
-    return f'<section class="chapters">EPUB, as a reader opens it:<ol>{items}</ol></section>'
+    return (f'<section class="chapters" id="chapters">The EPUB, document by document:'
+            f"<ol>{items}</ol></section>")
