@@ -19,7 +19,6 @@ from .session import Session
 log = logging.getLogger("publish")
 
 HOST = "127.0.0.1"
-LONG_POLL_SECONDS = 20  # how long /version waits for a change before answering all the same
 
 MEDIA_TYPES = {".xhtml": "application/xhtml+xml", ".html": "text/html", ".css": "text/css",
                ".ttf": "font/ttf", ".otf": "font/otf", ".woff": "font/woff",
@@ -43,12 +42,13 @@ NOT_FOUND = Response(HTTPStatus.NOT_FOUND, "text/plain; charset=utf-8", b"Not fo
 
 def respond(session: Session, target: str) -> Response:
     """The response to a GET of `target` (the request line's path and query, as sent)."""
-    path, _, query = target.partition("?")
+    path = target.partition("?")[0]
     if path == "/":
         with session.lock:
             return Response(HTTPStatus.OK, HTML, pages.index(session).encode())
     if path == "/version":
-        return _version(session, query)
+        return Response(HTTPStatus.OK, "application/json",
+                        json.dumps({"version": session.version}).encode())
     parts = path.split("/")
     if len(parts) < 4 or parts[:2] != ["", "p"]:
         return NOT_FOUND
@@ -77,12 +77,6 @@ def _output(shown, name: str) -> Response:
         return Response(HTTPStatus.OK, MEDIA_TYPES.get(suffix, "application/octet-stream"),
                         shown.epub_files[inside])
     return NOT_FOUND
-
-
-def _version(session: Session, query: str) -> Response:
-    since = query.removeprefix("since=")
-    version = session.wait(int(since), LONG_POLL_SECONDS) if since.isdigit() else session.version
-    return Response(HTTPStatus.OK, "application/json", json.dumps({"version": version}).encode())
 
 
 def make_server(session: Session, port: int) -> ThreadingHTTPServer:

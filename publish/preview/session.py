@@ -101,12 +101,6 @@ class Session:
             self.version += 1
             self.lock.notify_all()
 
-    def wait(self, since: int, timeout: float) -> int:
-        """The version, once it is not `since` any more, or after `timeout` seconds."""
-        with self.lock:
-            self.lock.wait_for(lambda: self.version != since, timeout)
-            return self.version
-
     def open(self, slug: str) -> Entry | None:
         """A page was opened: its publication is to be rendered, before those opened earlier."""
         entry = self.entries.get(slug)
@@ -136,6 +130,10 @@ class Session:
             for publication in source.publications():
                 self._update(publication, reloaded.get(publication.slug),
                              failed.get(publication.slug, []), instant)
+        for slug, problems in failed.items():  # a kind lists no publication it failed
+            entry = self.entries.get(slug) or Entry(slug, "", slug, None, False, None, None)
+            entry.present, entry.job, entry.problems = True, None, problems
+            self.entries[slug] = entry
         for entry in self.entries.values():
             if (folders is None or entry.folder in folders) and entry.slug not in failed \
                     and entry.slug not in reloaded:
