@@ -59,8 +59,8 @@ td.embargo { color: var(--muted); white-space: nowrap; }
 # changed. A poll, not a request held open until a change (long polling, Server-Sent Events):
 # a request left pending keeps a headless browser's page loading, and so hangs every check of
 # the page; five tiny requests a second cost nothing on the loopback.
+POLL_MS = 200
 SCRIPT = """
-const POLL_MS = 200;
 let version = %d;
 async function follow() {
   try {
@@ -68,7 +68,7 @@ async function follow() {
     const next = (await answer.json()).version;
     if (next !== version) { version = next; await refresh(); }
   } catch (error) { /* the preview stopped or restarts: keep asking */ }
-  setTimeout(follow, POLL_MS);
+  setTimeout(follow, %d);
 }
 async function refresh() {
   const answer = await fetch(location.pathname, {cache: 'no-store'});
@@ -96,7 +96,7 @@ def _document(title: str, live: str, version: int, search: str = "") -> str:
     return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'
             f"<title>{escape(title)}</title><style>{STYLE}</style>"
-            f"<script>{SCRIPT % version}</script></head><body>{search}"
+            f"<script>{SCRIPT % (version, POLL_MS)}</script></head><body>{search}"
             f'<div id="live">{live}</div></body></html>')
 
 
@@ -176,10 +176,13 @@ def publication(session: Session, entry: Entry) -> str:
 def _pages(entry: Entry) -> str:
     shown = entry.shown
     if shown is None or not shown.pages:
-        if shown is not None and shown.failure:
+        if shown is not None and shown.failure and not shown.pages:
             return f'<p class="note">publish failed: {escape(shown.failure)}</p>'
         return '<p class="note">The pages appear here as soon as they are rendered.</p>'
-    stale = "" if entry.current and not entry.building else " stale"
+    # Dimmed while they are not what the files make now: being rendered again, or kept from
+    # before a problem.
+    fresh = entry.current and not entry.building and not (shown.problems or shown.failure)
+    stale = "" if fresh else " stale"
     figures = "".join(
         f'<figure><img src="page-{page.number}-{page.digest}.png" width="{page.width}" '
         f'height="{page.height}" alt="Page {page.number}"><figcaption>{page.number}'

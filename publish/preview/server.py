@@ -104,6 +104,10 @@ def make_server(session: Session, port: int) -> ThreadingHTTPServer:
             self.end_headers()
             self.wfile.write(response.body)
 
+        def log_request(self, code="-", size="-"):
+            if not str(code).startswith("2"):  # an open page asks for /version 5 times a second
+                log.debug("preview: %s %s", code, self.requestline)
+
         def log_message(self, format, *args):  # noqa: A002 (http.server's name)
             log.debug("preview: " + format, *args)
 

@@ -12,6 +12,7 @@ import io
 import logging
 import posixpath
 import threading
+import time
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -117,7 +118,11 @@ class Session:
         """Load and check the project again where files changed (None: all of it), and
         compute each publication's cache key there."""
         folders = self._scope(changed)
+        started = time.perf_counter()
         selection, jobs, unhashable = planned(self.root, folders or [])
+        log.info("preview: %s loaded in %.2f s", "all of the project" if folders is None
+                 else ", ".join(self.project.relative(folder) for folder in folders),
+                 time.perf_counter() - started)
         instant = clock.now()
         reloaded = {job.publication.slug: job for job in jobs}
         failed = {**selection.failed, **unhashable}
@@ -190,12 +195,18 @@ class Session:
             self.bump()
         previous = {page.digest: page for page in entry.shown.pages} if entry.shown else {}
         shown = Shown(job.key)
+        started = time.perf_counter()
         try:
+            job.publication.prepare()
             shown.pdf = render_pdf_alone(job, self.project, dict(DEFAULT_LIMITS))
             shown.pdf_name = posixpath.basename(output_name(job.publication, ".pdf"))
+            rendered = time.perf_counter()
             shown.pages = page_images(shown.pdf, page_count(shown.pdf), self.scratch, previous)
+            log.info("preview: %s: PDF %.2f s, page images %.2f s", entry.slug,
+                     rendered - started, time.perf_counter() - rendered)
         except ContentError as error:
             shown.problems = error.problems
+            shown.pages = entry.shown.pages if entry.shown else []  # shown dimmed till fixed
         except Exception as error:  # publish's own failure: the preview goes on, and says so
             log.exception("publish: rendering %s failed", entry.slug)
             shown.failure = f"{type(error).__name__}: {error}"
