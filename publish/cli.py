@@ -230,7 +230,7 @@ def _check(args, root: Path, stdout, stderr) -> int:
 def _preview(args, root: Path, stdout, stderr) -> int:
     """Serve until Ctrl-C (exit status 130) or SIGTERM (143); nothing is left to clean up by
     then, since a preview writes only to a temporary folder, removed as it stops."""
-    from .preview import serve
+    from .preview import PortUnavailable, serve
     opened = []
     if args.path is not None:
         problems, opened = _slugs(root, args.path)
@@ -248,9 +248,9 @@ def _preview(args, root: Path, stdout, stderr) -> int:
         signum = signal.SIGINT
     except Interrupted as stop:
         signum = stop.signum
-    except OSError as error:
-        print(f"publish: cannot serve on port {args.port}: {error.strerror or error} (another "
-              "preview may be using it; choose another with --port)", file=stderr)
+    except PortUnavailable as error:
+        print(f"publish: {error} (another preview may be using it; choose another with "
+              "--port)", file=stderr)
         return EXIT_USAGE
     print("publish: preview stopped", file=stderr)
     return 128 + signum

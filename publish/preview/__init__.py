@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from threading import Thread
 
-from .server import HOST, make_server
+from .server import HOST, PortUnavailable, make_server
 from .session import Session
 from .watch import POLL_SECONDS, Watcher
 
@@ -28,12 +28,15 @@ log = logging.getLogger("publish")
 
 DEFAULT_PORT = 8000
 
+__all__ = ["DEFAULT_PORT", "PortUnavailable", "serve"]
+
 
 def serve(root: Path, port: int = DEFAULT_PORT, on_ready: Callable[[str], None] | None = None,
           open_first: list[str] = ()) -> None:
     """Serve the preview of the project at `root` until interrupted (KeyboardInterrupt, or
-    the caller's signal handling): `on_ready` is told its address once it serves. OSError if
-    the port is taken. `open_first`: slugs to render at once, as if their page were open."""
+    the caller's signal handling): `on_ready` is told its address once it serves.
+    PortUnavailable if the port is taken. `open_first`: slugs to render at once, as if their
+    page were open."""
     with tempfile.TemporaryDirectory(prefix="publish-preview-") as scratch:
         session = Session(root, Path(scratch))
         watcher = Watcher(session.root)
@@ -66,7 +69,10 @@ def _follow(session: Session, watcher: Watcher) -> None:
         changed = watcher.changes()
         if changed:
             log.info("preview: %d file(s) changed", len(changed))
-            session.load(changed)
+            try:
+                session.load(changed)
+            except Exception:  # publish's own failure: the pages keep the last state
+                log.exception("publish: loading the project again failed")
         entry = session.next_to_render()
         if entry is not None:
             session.render(entry)

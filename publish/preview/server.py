@@ -79,8 +79,15 @@ def _output(shown, name: str) -> Response:
     return NOT_FOUND
 
 
+class PortUnavailable(Exception):
+    """The port cannot be served on: another preview, or another program, has it."""
+
+    def __init__(self, port: int, error: OSError):
+        super().__init__(f"cannot serve on port {port}: {error.strerror or error}")
+
+
 def make_server(session: Session, port: int) -> ThreadingHTTPServer:
-    """The server, bound to the loopback interface; OSError if the port is taken."""
+    """The server, bound to the loopback interface; PortUnavailable if the port is taken."""
     allowed = {f"{HOST}:{port}", f"localhost:{port}"}
 
     class Handler(BaseHTTPRequestHandler):
@@ -117,4 +124,7 @@ def make_server(session: Session, port: int) -> ThreadingHTTPServer:
         # be taken again after its last user closed it.)
         daemon_threads = True
 
-    return Server((HOST, port), Handler)
+    try:
+        return Server((HOST, port), Handler)
+    except OSError as error:
+        raise PortUnavailable(port, error) from None

@@ -210,6 +210,7 @@ class Session:
         except Exception as error:  # publish's own failure: the preview goes on, and says so
             log.exception("publish: rendering %s failed", entry.slug)
             shown.failure = f"{type(error).__name__}: {error}"
+            shown.pages = entry.shown.pages if entry.shown else []
         with self.lock:
             entry.shown = shown
             self.bump()
