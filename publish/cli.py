@@ -248,6 +248,9 @@ def _preview(args, root: Path, stdout, stderr) -> int:
         signum = signal.SIGINT
     except Interrupted as stop:
         signum = stop.signum
+    except InstantError as error:
+        print(f"publish: {error}", file=stderr)
+        return EXIT_USAGE
     except PortUnavailable as error:
         print(f"publish: {error} (another preview may be using it; choose another with "
               "--port)", file=stderr)

@@ -17,12 +17,14 @@ import pytest
 from conftest import PROJECT, make_small_edition, run_cli
 
 from publish.build import check
+from publish.core.clock import ENVIRONMENT
 
 PROFILE = "gocindex-2025-kyrgyzstan"
 PAGE = f"/p/{PROFILE}/"
 NARRATIVE = Path("content/gocindex-2025/profiles/kyrgyzstan/narrative.md")
 PROFILE_YAML = Path("content/gocindex-2025/profiles/kyrgyzstan/profile.yaml")
 IMAGE = re.compile(r'src="(page-\d+-[0-9a-f]{16}\.png)"')
+NOW = "2025-11-20T12:00:00Z"  # the clock, for the preview: before the edition's embargo
 
 
 def free_port() -> int:
@@ -38,7 +40,8 @@ class Preview:
             [sys.executable, "-m", "publish", "--project", str(root), "preview",
              "--port", str(self.port)],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-            env={**os.environ, "PYTHONPATH": str(PROJECT), "TMPDIR": str(scratch)})
+            env={**os.environ, "PYTHONPATH": str(PROJECT), "TMPDIR": str(scratch),
+                 ENVIRONMENT: NOW})
         self.ready = self.process.stdout.readline()
 
     def get(self, path: str, host: str | None = None) -> tuple[int, bytes]:
@@ -97,7 +100,9 @@ def test_the_index_lists_the_publications_and_renders_none(preview):
     dom = preview.chromium("/")
     assert dom.count("<tr>") == 1 + 5  # the heading's row, and five countries
     assert ('<a href="/p/gocindex-2025-kyrgyzstan/">Kyrgyzstan: Global Organized Crime Index '
-            '2025</a></td><td>ocindex</td>') in dom
+            '2025</a></td><td>ocindex</td><td class="embargo">embargoed until '
+            '2025-11-25T09:00:00+01:00</td><td><span class="state ">not rendered yet</span>'
+            '</td></tr>') in dom
     assert dom.count("not rendered yet") == 5
     assert list(preview.scratch.glob("publish-preview-*/*")) == []
 
@@ -116,6 +121,17 @@ def test_a_page_shows_the_print_pages_and_links_the_outputs(preview):
     assert '<a href="epub/EPUB/criminality.xhtml">Criminality</a>' in dom
     status, chapter = preview.get(PAGE + "epub/EPUB/criminality.xhtml")
     assert status == 200 and b"Human trafficking" in chapter
+
+
+def test_the_page_shows_what_publish_build_makes(preview, tmp_path):
+    preview.wait_for(up_to_date)
+    code, _, err = run_cli("--project", str(preview.root), "build", "--now", NOW,
+                           "--dist", str(tmp_path / "dist"), "--cache", str(tmp_path / "cache"),
+                           str(preview.root / "content/gocindex-2025/profiles/kyrgyzstan"))
+    assert code == 0, err
+    built = tmp_path / "dist/gocindex-2025"
+    for name in ("kyrgyzstan-draft.pdf", "kyrgyzstan-draft.epub"):
+        assert preview.get(PAGE + name) == (200, (built / name).read_bytes()), name
 
 
 def test_an_edit_reaches_the_page(preview):
