@@ -120,6 +120,11 @@ class Session:
         folders = self._scope(changed)
         started = time.perf_counter()
         selection, jobs, unhashable = planned(self.root, folders or [])
+        if folders and any(problem.file in folders for problem in selection.problems):
+            # A folder that lost its configuration, or left: only a whole load says so plainly
+            # (its YAML's problem, not "no configuration here").
+            folders = None
+            selection, jobs, unhashable = planned(self.root)
         log.info("preview: %s loaded in %.2f s", "all of the project" if folders is None
                  else ", ".join(self.project.relative(folder) for folder in folders),
                  time.perf_counter() - started)
