@@ -225,12 +225,23 @@ def cache_keys(root: Path, paths: list[Path] = (), *, strict: bool = False,
                release: bool = False, now: str | None = None) -> dict[str, str]:
     """Each sound publication's cache key (slug -> key), as a build with these options would
     compute it: what changed since another state of the project, without rendering."""
+    _, jobs, _ = planned(root, paths, strict=strict, release=release, now=now)
+    return {job.publication.slug: job.key for job in jobs}
+
+
+def planned(root: Path, paths: list[Path] = (), *, strict: bool = False,
+            release: bool = False, now: str | None = None
+            ) -> tuple[Selection, list[Job], dict[str, list[Problem]]]:
+    """What a build with these options would render, without rendering: the selection, a job
+    (mark and cache key) for each sound publication, and the publications whose files could
+    not be hashed (slug -> problems). For a preview, which renders them one at a time."""
     project = Project.at(root)
     options = Options(strict=strict or release, release=release, check_epub=release, jobs=1,
                       shard=None, limits={}, allow_dirty=True)
-    jobs = _jobs(project, select(project.root, paths).publications(), options, clock.now(now),
-                 Report())
-    return {job.publication.slug: job.key for job in jobs}
+    selection = select(project.root, paths)
+    report = Report()
+    jobs = _jobs(project, selection.publications(), options, clock.now(now), report)
+    return selection, jobs, report.failed
 
 
 def _jobs(project: Project, publications: list[Publication], options: Options,
@@ -368,25 +379,54 @@ def _names(job: Job) -> dict[str, str]:
 
 def _render(job: Job, project: Project, options: Options) -> dict[str, bytes]:
     """One publication's PDF and EPUB, rendered and verified."""
-    # Imported here: a build with nothing to render needs neither WeasyPrint nor ebooklib,
-    # and starts faster.
-    from .core.epub import assemble
-    from .core.pdf import render_pdf
     from .core.verify import verify_epub, verify_pdf
 
-    publication, mark = job.publication, job.mark
-    rendering = Rendering(project, mark, release_date(publication))
-    html = publication.print_html(rendering)
-    source = publication.source
+    rendering = _rendering(job, project)
+    source = job.publication.source
     # The PDF renders in a bounded child while this process makes the EPUB.
-    with Limited(render_pdf, html, project, identifier(publication), strict=options.strict,
-                 mark=mark, source=source, kind_styles=publication.kind.styles, blame=source,
-                 **options.limits) as rendering_pdf:
-        epub = assemble(publication.epub(rendering))
+    with _pdf_renderer(job, project, options, rendering) as rendering_pdf:
+        epub = _epub(job, rendering)
         pdf = rendering_pdf.result()
-    problems = verify_pdf(pdf, mark, blame=source)
+    problems = verify_pdf(pdf, job.mark, blame=source)
     if options.check_epub:
         problems += verify_epub(epub, blame=source)
     if problems:
         raise ContentError(problems)
     return {"pdf": pdf, "epub": epub}
+
+
+def render_pdf_alone(job: Job, project: Project, limits: dict) -> bytes:
+    """A publication's PDF as a build renders it (not strict), unverified: for a preview,
+    which shows its pages before the EPUB is made."""
+    options = Options(strict=False, release=False, check_epub=False, jobs=1, shard=None,
+                      limits=limits, allow_dirty=True)
+    with _pdf_renderer(job, project, options, _rendering(job, project)) as rendering_pdf:
+        return rendering_pdf.result()
+
+
+def render_epub_alone(job: Job, project: Project) -> bytes:
+    """A publication's EPUB as a build makes it, unchecked: for a preview."""
+    return _epub(job, _rendering(job, project))
+
+
+def _rendering(job: Job, project: Project) -> Rendering:
+    return Rendering(project, job.mark, release_date(job.publication))
+
+
+def _pdf_renderer(job: Job, project: Project, options: Options, rendering: Rendering):
+    """The PDF, rendering in a bounded child (:class:`Limited`) from the moment this returns."""
+    # Imported here: a build with nothing to render needs neither WeasyPrint nor ebooklib,
+    # and starts faster.
+    from .core.pdf import render_pdf
+
+    publication = job.publication
+    html = publication.print_html(rendering)
+    return Limited(render_pdf, html, project, identifier(publication), strict=options.strict,
+                   mark=job.mark, source=publication.source,
+                   kind_styles=publication.kind.styles, blame=publication.source,
+                   **options.limits)
+
+
+def _epub(job: Job, rendering: Rendering) -> bytes:
+    from .core.epub import assemble
+    return assemble(job.publication.epub(rendering))

@@ -26,6 +26,7 @@ from .core.limits import DEFAULT_LIMITS
 from .core.problems import ContentError, EmbargoNotLifted, Problem, visible
 from .core.progress import Progress, summary
 from .listing import listing
+from .preview import DEFAULT_PORT
 from .revision import RevisionError, build_revision, resolve
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_EMBARGOED = 0, 1, 2, 3
@@ -119,6 +120,20 @@ def _parser() -> argparse.ArgumentParser:
         "write an HTML report there (index.html and the page images), to open in a browser"))
     diff_cmd.add_argument("--jobs", "-j", type=int, default=os.cpu_count() or 1, metavar="N",
                           help="worker processes to build a revision (default: %(default)s)")
+    preview_cmd = commands.add_parser("preview", help=(
+        "serve review copies in a browser, rendered again as files change; never writes "
+        "dist/"), description=(
+        "Serve the project's publications at http://127.0.0.1:PORT/ (this machine only). "
+        "A publication is rendered when its page is first opened, and again, with the page "
+        "updating by itself, when a file it depends on changes under content/, templates/, "
+        "styles/ or fonts/. Content problems show on the page until they are fixed. "
+        "Outputs are review copies kept in a temporary folder: dist/ and the build cache are "
+        "never written. Ctrl-C stops it."))
+    preview_cmd.add_argument("path", nargs="?", type=Path, metavar="PATH",
+                             help="a publication's folder to render at once, as if its page "
+                                  "were open, such as content/manual (default: none)")
+    preview_cmd.add_argument("--port", type=int, default=DEFAULT_PORT, metavar="N",
+                             help="the port to serve on (default: %(default)s)")
 
     check_cmd = commands.add_parser("check", help="validate content without rendering")
     check_cmd.add_argument("paths", nargs="*", type=Path, metavar="PATH",
@@ -164,6 +179,8 @@ def _run(args, stdout, stderr) -> int:
         return _run_command(_list, args, root, stdout, stderr)
     if args.command == "diff":
         return _run_command(_diff, args, root, stdout, stderr)
+    if args.command == "preview":
+        return _preview(args, root, stdout, stderr)
     return _stoppable(_merge if args.command == "merge" else _build, args, root, stdout, stderr)
 
 
@@ -276,6 +293,46 @@ def _embargo(item) -> str:
     if item.embargo is None:
         return "none"
     return "lifted" if item.embargo_lifted else f"until {item.embargo}"
+
+
+def _preview(args, root: Path, stdout, stderr) -> int:
+    """Serve until Ctrl-C (exit status 130) or SIGTERM (143); nothing is left to clean up by
+    then, since a preview writes only to a temporary folder, removed as it stops."""
+    from .preview import PortUnavailable, serve
+    opened = []
+    if args.path is not None:
+        problems, opened = _slugs(root, args.path)
+        if problems:
+            print_problems(problems, root, stderr)
+            return EXIT_PROBLEMS
+
+    def ready(address: str) -> None:
+        print(f"publish: previewing {root} at {address} (Ctrl-C stops)", file=stdout, flush=True)
+
+    try:
+        with _terminate_raises():
+            serve(root, args.port, ready, opened)
+    except KeyboardInterrupt:
+        signum = signal.SIGINT
+    except Interrupted as stop:
+        signum = stop.signum
+    except InstantError as error:
+        print(f"publish: {error}", file=stderr)
+        return EXIT_USAGE
+    except PortUnavailable as error:
+        print(f"publish: {error} (another preview may be using it; choose another with "
+              "--port)", file=stderr)
+        return EXIT_USAGE
+    print("publish: preview stopped", file=stderr)
+    return 128 + signum
+
+
+def _slugs(root: Path, path: Path) -> tuple[list[Problem], list[str]]:
+    """The publications a path names, or the problems of naming it."""
+    selection = select(root, [path])
+    if selection.problems:
+        return list(selection.problems), []
+    return [], [p.slug for source in selection.sources for p in source.publications()]
 
 
 def _merge(args, root: Path, stdout, stderr) -> int:
