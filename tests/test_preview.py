@@ -172,6 +172,21 @@ def test_a_broken_file_shows_its_problem_until_it_is_fixed(preview):
     assert "L002" not in html and "id=\"problems\"" not in html
 
 
+def test_a_narrative_in_progress_shows_what_is_not_yet_written(preview):
+    preview.wait_for(up_to_date)
+    path = preview.root / NARRATIVE
+    good = path.read_text(encoding="utf-8")
+    path.write_text(good.replace("### Human smuggling\n", "", 1), encoding="utf-8")
+    html = preview.wait_for(lambda html: "not yet written" in html and up_to_date(html))
+    assert "V007" in html and "publish release refuses" in html
+    pdf = preview.get(PAGE + "kyrgyzstan-draft.pdf")[1]
+    text = subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True,
+                          check=True).stdout
+    assert b"Not yet written: Human smuggling." in text
+    path.write_text(good, encoding="utf-8")
+    html = preview.wait_for(lambda html: up_to_date(html) and "not yet written" not in html)
+
+
 TRAVERSALS = [
     "/../../etc/passwd", "/p/../../etc/passwd", f"{PAGE}../../../etc/passwd",
     f"{PAGE}epub/../../../../etc/passwd", "/%2e%2e/%2e%2e/etc/passwd",

@@ -35,6 +35,8 @@ main { padding: 20px 24px 48px; }
 .problems h2 { font-size: 15px; margin: 0 0 6px; color: var(--bad); }
 .problems pre { white-space: pre-wrap; margin: 6px 0; font: 13px/1.45 ui-monospace,
   "DejaVu Sans Mono", monospace; }
+.problems.unwritten { border-color: #f0dcb4; border-left-color: var(--busy); }
+.problems.unwritten h2 { color: var(--busy); }
 .note { color: var(--muted); text-align: center; margin: 40px 0; }
 .pages { display: flex; flex-wrap: wrap; justify-content: center; gap: 28px; }
 .pages.stale img { opacity: .55; }
@@ -132,6 +134,17 @@ def _problems(problems, root: Path) -> str:
             f'{"s" if count != 1 else ""} to fix</h2>{items}</section>')
 
 
+def _unwritten(entry: Entry, root: Path) -> str:
+    """A narrative in progress: what is not written yet, which a release would refuse."""
+    if not entry.unwritten:
+        return ""
+    items = "".join(f"<pre>{escape(problem.format(root))}</pre>" for problem in entry.unwritten)
+    return (f'<section class="problems unwritten" id="unwritten"><h2>A review copy of work in '
+            f"progress: {len(entry.unwritten)} part(s) not yet written</h2><p>Each has a "
+            f"placeholder in the pages; publish release refuses the publication until they "
+            f"are written.</p>{items}</section>")
+
+
 def index(session: Session) -> str:
     entries = sorted(session.entries.values(), key=lambda entry: (entry.kind, entry.slug))
     rows = []
@@ -169,7 +182,8 @@ def publication(session: Session, entry: Entry) -> str:
             f'<span class="state {colour}" id="state">{text}</span>'
             f'<span class="state">{_embargo(entry)}</span>'
             f"<nav>{' '.join(links)}</nav></header>"
-            f"<main>{_problems(problems, session.root)}{_pages(entry)}{_chapters(entry)}</main>")
+            f"<main>{_problems(problems, session.root)}{_unwritten(entry, session.root)}"
+            f"{_pages(entry)}{_chapters(entry)}</main>")
     return _document(f"{text} \u00b7 {entry.title}", live, session.version)
 
 

@@ -56,6 +56,8 @@ class Entry:
     folder: Path | None     # its folder of content/: the problems found there concern it
     job: Job | None         # what to render; None while its content has problems
     problems: list[Problem] = field(default_factory=list)
+    # What its content does not hold yet: placeholders in its pages, a release refuses it.
+    unwritten: list[Problem] = field(default_factory=list)
     present: bool = True    # False once it left the project (or its folder's configuration broke)
     opened: int = 0         # when its page was first opened (an order), 0: never
     building: bool = False
@@ -157,7 +159,8 @@ class Session:
         fresh = Entry(publication.slug, publication.kind.name, publication.title,
                       embargo.text if embargo else None,
                       embargo is not None and instant < embargo.instant,
-                      self._folder(publication.source), job, problems)
+                      self._folder(publication.source), job, problems,
+                      list(publication.incomplete))
         if entry is not None:
             fresh.opened, fresh.building, fresh.shown = entry.opened, entry.building, entry.shown
         self.entries[publication.slug] = fresh
