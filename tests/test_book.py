@@ -187,7 +187,8 @@ def test_running_heads_and_page_numbers(built):
     heads = [" ".join(page.split()) for page in result.stdout.split("\f")[:-1]]
     assert heads == ["", "", "3", "", "5", "6 Getting started", "7", "8 Writing chapters",
                      "Writing chapters 9", "", "11", "", "13", "14 Problem codes",
-                     "Problem codes 15", "16 Problem codes", "Problem codes 17"]
+                     "Problem codes 15", "16 Problem codes", "Problem codes 17",
+                     "18 Problem codes"]
 
 
 def test_every_footnote_is_at_the_foot_of_the_page_that_calls_it(built):
