@@ -63,10 +63,11 @@ def check_pdfua(pdf: pikepdf.Pdf) -> list[Breach]:
     if tree is None or not marked:
         return [Breach("tagged", "the PDF is not tagged: no structure tree, or MarkInfo does "
                                  "not say /Marked true")]
-    elements = list(_walk(tree))
-    return [*_content_breaches(pdf, elements), *_role_breaches(tree, elements),
-            *_heading_breaches(elements, tree), *_figure_breaches(pdf, elements),
-            *_table_breaches(elements, tree), *_document_breaches(pdf)]
+    role_map = _role_map(tree)
+    elements = list(_walk(tree, role_map))
+    return [*_content_breaches(pdf, elements), *_role_breaches(elements),
+            *_heading_breaches(elements), *_figure_breaches(pdf, elements),
+            *_table_breaches(elements, role_map), *_document_breaches(pdf)]
 
 
 # Roles that only group or mark up text within a block: tagged_text names the block.
@@ -76,18 +77,19 @@ INLINE_ROLES = frozenset({"Span", "NonStruct", "Link", "Quote", "Code", "Referen
 
 @dataclass(frozen=True)
 class _Element:
-    """A structure element met walking the tree in its order, with its page, and the role of
-    the block it is in (itself, or its nearest ancestor whose role is not inline)."""
+    """A structure element met walking the tree in its order: its role (and the standard
+    role it maps to), its kids, its page, and the role of the block it is in (itself, or its
+    nearest ancestor whose role is not inline). Each is read once: the checks run on every
+    PDF built, and a factsheet has some 1,100 elements."""
     node: pikepdf.Dictionary
+    role: str
+    standard: str
+    kids: list
     page: pikepdf.Object | None
     block: str
 
-    @property
-    def role(self) -> str:
-        return str(self.node.get("/S", "/")).lstrip("/")
 
-
-def _walk(tree: pikepdf.Dictionary):
+def _walk(tree: pikepdf.Dictionary, role_map: dict[str, str]):
     """The structure elements in the tree's order (depth first, kids in order)."""
     pending = [(kid, None, "") for kid in reversed(_kids(tree))]
     seen = set()
@@ -99,11 +101,28 @@ def _walk(tree: pikepdf.Dictionary):
             if node.objgen in seen:  # a tree that loops is walked once
                 continue
             seen.add(node.objgen)
-        element = _Element(node, node.get("/Pg", page), block)
-        if element.role not in INLINE_ROLES:
-            element = _Element(node, element.page, element.role)
+        role = str(node.S).lstrip("/")
+        standard = _standard(role, role_map)
+        kids = _kids(node)
+        element = _Element(node, role, standard, kids, node.get("/Pg", page),
+                           block if standard in INLINE_ROLES else standard)
         yield element
-        pending.extend((kid, element.page, element.block) for kid in reversed(_kids(node)))
+        pending.extend((kid, element.page, element.block) for kid in reversed(kids))
+
+
+def _role_map(tree: pikepdf.Dictionary) -> dict[str, str]:
+    return {str(key).lstrip("/"): str(value).lstrip("/")
+            for key, value in tree.get("/RoleMap", {}).items()}
+
+
+def _standard(role: str, role_map: dict[str, str]) -> str:
+    """The standard role a role maps to (itself if it is one; 16 hops at most, for a map
+    that loops)."""
+    for _ in range(16):
+        if role in STANDARD_ROLES or role not in role_map:
+            break
+        role = role_map[role]
+    return role
 
 
 def _kids(node: pikepdf.Dictionary) -> list:
@@ -117,7 +136,7 @@ def _marked_in_tree(elements: list[_Element]) -> set[tuple[tuple[int, int], int]
     """(page, MCID) of every marked-content sequence the tree reaches."""
     found = set()
     for element in elements:
-        for kid in _kids(element.node):
+        for kid in element.kids:
             if isinstance(kid, int) and element.page is not None:
                 found.add((element.page.objgen, int(kid)))
             elif isinstance(kid, pikepdf.Dictionary) and kid.get("/Type") == "/MCR":
@@ -185,33 +204,14 @@ def _covers(operands, page, in_tree) -> bool | None:
     return False
 
 
-def _role_breaches(tree, elements: list[_Element]) -> list[Breach]:
-    role_map = {str(key).lstrip("/"): str(value).lstrip("/")
-                for key, value in tree.get("/RoleMap", {}).items()}
-    unknown = set()
-    for element in elements:
-        role, hops = element.role, 0
-        while role not in STANDARD_ROLES and role in role_map and hops < 16:
-            role, hops = role_map[role], hops + 1
-        if role not in STANDARD_ROLES:
-            unknown.add(element.role)
+def _role_breaches(elements: list[_Element]) -> list[Breach]:
+    unknown = {element.role for element in elements if element.standard not in STANDARD_ROLES}
     return [Breach("roles", f"structure type /{role} is neither standard nor role-mapped "
                             "to a standard type") for role in sorted(unknown)]
 
 
-def _standard_role(element: _Element, tree) -> str:
-    role_map = tree.get("/RoleMap", {})
-    role = element.role
-    for _ in range(16):
-        if role in STANDARD_ROLES or f"/{role}" not in role_map:
-            break
-        role = str(role_map[f"/{role}"]).lstrip("/")
-    return role
-
-
-def _heading_breaches(elements: list[_Element], tree) -> list[Breach]:
-    levels = [int(role[1]) for role in (_standard_role(e, tree) for e in elements)
-              if re.fullmatch(r"H[1-6]", role)]
+def _heading_breaches(elements: list[_Element]) -> list[Breach]:
+    levels = [int(e.standard[1]) for e in elements if re.fullmatch(r"H[1-6]", e.standard)]
     breaches = []
     if levels and levels[0] != 1:
         breaches.append(Breach("headings", f"the first heading is H{levels[0]}, not H1"))
@@ -225,24 +225,24 @@ def _heading_breaches(elements: list[_Element], tree) -> list[Breach]:
 def _figure_breaches(pdf: pikepdf.Pdf, elements: list[_Element]) -> list[Breach]:
     numbers = {page.obj.objgen: number for number, page in enumerate(pdf.pages, start=1)}
     pages = sorted({numbers.get(e.page.objgen if e.page is not None else None, 0)
-                    for e in elements if e.role == "Figure"
+                    for e in elements if e.standard == "Figure"
                     and not str(e.node.get("/Alt", "")).strip()
                     and not str(e.node.get("/ActualText", "")).strip()})
     return [Breach("figures", f"a Figure on page {page} has no alternative text (an <img> "
                               "without alt, an <svg> without <title>)") for page in pages]
 
 
-def _table_breaches(elements: list[_Element], tree) -> list[Breach]:
+def _table_breaches(elements: list[_Element], role_map: dict[str, str]) -> list[Breach]:
     breaches = []
-    for number, table in enumerate((e for e in elements if _standard_role(e, tree) == "Table"),
-                                   start=1):
-        cells = [e for e in _walk(table.node) if _standard_role(e, tree) in ("TH", "TD")]
-        headers = [c for c in cells if _standard_role(c, tree) == "TH"]
+    tables = (e for e in elements if e.standard == "Table")
+    for number, table in enumerate(tables, start=1):
+        cells = [e for e in _walk(table.node, role_map) if e.standard in ("TH", "TD")]
+        headers = [c for c in cells if c.standard == "TH"]
         if not headers:
             breaches.append(Breach("tables", f"table {number} has no header cell (TH)"))
             continue
         scoped = all("/Scope" in _attributes(c) for c in headers)
-        loose = sum(1 for c in cells if _standard_role(c, tree) == "TD"
+        loose = sum(1 for c in cells if c.standard == "TD"
                     and not len(_attributes(c).get("/Headers", ())))
         if loose and not scoped:
             breaches.append(Breach("tables", f"table {number}: {loose} data cell(s) tied to "
@@ -317,10 +317,12 @@ def tagged_text(pdf: pikepdf.Pdf) -> list[tuple[str, str]]:
     item's label, a table cell) and its text. Artifacts are not in it: that is what a screen
     reader reads."""
     texts = _text_by_mcid(pdf)
+    tree = pdf.Root.StructTreeRoot
+    role_map = _role_map(tree)
     read = []
-    for element in _walk(pdf.Root.StructTreeRoot):
+    for element in _walk(tree, role_map):
         parts = []
-        for kid in _kids(element.node):
+        for kid in element.kids:
             if isinstance(kid, int) and element.page is not None:
                 parts.append(texts.get((element.page.objgen, int(kid)), ""))
             elif isinstance(kid, pikepdf.Dictionary) and kid.get("/Type") == "/MCR":
