@@ -12,17 +12,17 @@ from __future__ import annotations
 import argparse
 import datetime
 import platform
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 EDITION = ROOT / "content/gocindex-2025"
 NAMES = ("kazakhstan", "kyrgyzstan")   # a factsheet, the profile
 sys.path.insert(0, str(ROOT))
+
+from timing import median_seconds  # noqa: E402 (bench/, beside this script)
 
 
 def outputs(name: str) -> tuple[bytes, bytes]:
@@ -40,16 +40,6 @@ def outputs(name: str) -> tuple[bytes, bytes]:
     pdf = render_pdf(publication.print_html(rendering), project, identifier(publication),
                      strict=False, mark="REVIEW COPY", kind_styles=publication.kind.styles)
     return pdf, assemble(publication.epub(rendering))
-
-
-def median_seconds(action, runs: int) -> float:
-    action()  # warm
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        action()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
 
 
 def checks(pdf: bytes, epub: bytes, folder: Path) -> dict[str, object]:

@@ -27,6 +27,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from timing import median_seconds  # noqa: E402 (bench/, beside this script)
+
 NARRATIVE = Path("content/gocindex-2025/profiles/kyrgyzstan/narrative.md")
 PAGE = "/p/gocindex-2025-kyrgyzstan/"
 IMAGE = re.compile(r'src="(page-\d+-[0-9a-f]{16}\.png)"')
@@ -139,13 +142,7 @@ def stages(root: Path, runs: int) -> dict[str, float]:
     job = session.entries["gocindex-2025-kyrgyzstan"].job
 
     def median(action) -> float:
-        action()
-        times = []
-        for _ in range(runs):
-            started = time.perf_counter()
-            action()
-            times.append(time.perf_counter() - started)
-        return statistics.median(times)
+        return median_seconds(action, runs)
 
     pdf = render_pdf_alone(job, session.project, dict(DEFAULT_LIMITS))
     figures = {
