@@ -1,6 +1,7 @@
 """A run's processes as Linux's /proc shows them: its descendants, and which outlive it."""
 from __future__ import annotations
 
+import signal
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -103,3 +104,20 @@ def running_with(argument: str) -> list[int]:
     """Running processes with `argument` on their command line: with a folder of one test's
     own, the processes of that test's runs, however deep and whoever adopted them."""
     return [pid for pid in _living() if argument.encode() in _command_line(pid)]
+
+
+def default_sigint() -> None:
+    """For preexec_fn: Ctrl-C as a terminal gives it. A process started with SIGINT ignored
+    (a background job of a script, as CI may run the tests), or blocked, passes that on, and
+    Python then keeps it so: a test that stops a command with SIGINT would wait for nothing."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
+
+
+def signal_state(pid: int) -> str:
+    """The signals a process blocks and ignores, as /proc says them: for a failure's message."""
+    try:
+        lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+    except OSError:
+        return "(gone)"
+    return " ".join(line for line in lines if line.startswith(("SigBlk", "SigIgn", "SigCgt")))

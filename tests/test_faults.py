@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 from conftest import PROJECT, earlier_dist, run_cli
-from processes import running_with, survivors_after, wait_for_descendants
+from processes import default_sigint, running_with, survivors_after, wait_for_descendants
 
 from publish.core.cache import Cache
 
@@ -45,12 +45,6 @@ def dist(tmp_path):
             os.kill(pid, signal.SIGKILL)
 
 
-def _default_sigint() -> None:
-    # A process started with SIGINT ignored (a background job of a script) passes that on,
-    # and Python then keeps it ignored: give the build the disposition a terminal gives it.
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-
-
 def _build_in_subprocess(dist: Path, shard: str) -> subprocess.Popen:
     """A build of a shard in two workers, in a process of its own, with its own cache.
 
@@ -60,7 +54,7 @@ def _build_in_subprocess(dist: Path, shard: str) -> subprocess.Popen:
          "--shard", shard, "--jobs", "2", "--quiet", "--dist", str(dist),
          "--cache", str(_cache(dist))],
         cwd=PROJECT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        preexec_fn=_default_sigint)  # noqa: PLW1509 - no other thread runs in these tests
+        preexec_fn=default_sigint)  # noqa: PLW1509 - no other thread runs in these tests
 
 
 def _build_again(dist: Path, shard: str) -> tuple[int, str, str]:

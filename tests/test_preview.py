@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from conftest import PROJECT, make_small_edition, run_cli
+from processes import default_sigint, signal_state
 
 from publish.build import check
 from publish.core.clock import ENVIRONMENT
@@ -43,7 +44,8 @@ class Preview:
              "--port", str(self.port)],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
             env={**os.environ, "PYTHONPATH": str(PROJECT), "TMPDIR": str(scratch),
-                 ENVIRONMENT: NOW, "PYTHONFAULTHANDLER": "1"})
+                 ENVIRONMENT: NOW, "PYTHONFAULTHANDLER": "1"},
+            preexec_fn=default_sigint)  # noqa: PLW1509 - the test starts no thread before
         self.ready = self.process.stdout.readline()
         # What it says on stderr is read as it comes: a pipe left full would block it.
         self.said: list[str] = []
@@ -57,10 +59,12 @@ class Preview:
         try:
             return self.process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
+            state = signal_state(self.process.pid)
             self.process.send_signal(signal.SIGABRT)
             self.process.wait(timeout=30)
             self.reader.join(5)
-            raise AssertionError("the preview did not stop:\n" + "".join(self.said)) from None
+            raise AssertionError(f"the preview did not stop ({state}):\n"
+                                 + "".join(self.said)) from None
 
     def get(self, path: str, host: str | None = None) -> tuple[int, bytes]:
         """The raw request line `path`, sent as it is: nothing normalizes it on the way."""
