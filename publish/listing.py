@@ -7,12 +7,11 @@ a publication's slug, or its files' name.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from datetime import datetime
 from pathlib import Path
 
 from .core import clock
 from .core.dist import manifest_entries
-from .core.kind import Selection
+from .core.kind import Selection, files_name
 
 
 @dataclass(frozen=True)
@@ -41,19 +40,15 @@ def listing(selection: Selection, dist: Path, now: str | None = None) -> list[Li
     for publication in selection.publications():
         embargo = publication.embargo
         listed.append(Listed(
-            publication.slug, publication.output.rsplit("/", 1)[-1], publication.kind.name,
+            publication.slug, files_name(publication), publication.kind.name,
             publication.variant, publication.title, embargo.text if embargo else None,
-            _lifted(embargo.instant, instant) if embargo else None,
+            not embargo.holds_at(instant) if embargo else None,
             "in progress" if publication.incomplete else "sound", len(publication.incomplete),
             held.get(publication.slug, "not built")))
     for slug, problems in selection.failed.items():
         listed.append(Listed(slug, "", "", "", "", None, None, "problems",
                              len(problems), held.get(slug, "not built")))
     return sorted(listed, key=lambda item: item.slug)
-
-
-def _lifted(embargo: datetime, instant: datetime) -> bool:
-    return instant >= embargo
 
 
 def _held(dist: Path) -> dict[str, str]:

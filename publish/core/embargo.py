@@ -27,6 +27,10 @@ class Embargo:
     file: Path
     line: int
 
+    def holds_at(self, instant: datetime) -> bool:
+        """Whether the embargo has not lifted at `instant` (it lifts at its instant exactly)."""
+        return instant < self.instant
+
 
 def embargo_field(fields: Fields, problems: Problems, key: str = "embargo") -> Embargo | None:
     """The embargo a configuration file gives under `key`, if any; a problem (L011) if it is
@@ -47,7 +51,7 @@ def embargo_field(fields: Fields, problems: Problems, key: str = "embargo") -> E
 
 def draft_mark(embargo: Embargo | None, instant: datetime) -> str:
     """The mark every page of a review copy carries."""
-    if embargo is not None and instant < embargo.instant:
+    if embargo is not None and embargo.holds_at(instant):
         return f"EMBARGOED - NOT FOR DISTRIBUTION UNTIL {embargo.text}"
     return "REVIEW COPY - NOT THE RELEASED FILE"
 
@@ -55,7 +59,7 @@ def draft_mark(embargo: Embargo | None, instant: datetime) -> str:
 def refuse_before_embargo(publications, instant: datetime) -> None:
     """EmbargoNotLifted naming every publication whose embargo has not lifted at `instant`."""
     waiting = [(p.slug, p.embargo.text, str(p.embargo.instant - instant).split(".")[0])
-               for p in publications if p.embargo and instant < p.embargo.instant]
+               for p in publications if p.embargo and p.embargo.holds_at(instant)]
     if waiting:
         raise EmbargoNotLifted(waiting)
 

@@ -259,14 +259,17 @@ def _is_name(project: Project, path: Path) -> bool:
     """Whether a command's argument names publications rather than a path: one plain word
     (letters, digits, dashes) that is no file or folder of the project."""
     text = str(path)
-    return (re.fullmatch(r"[\w-]+", text) is not None and text not in (".", "..")
-            and not (project.root / text).exists())
+    return re.fullmatch(r"[\w-]+", text) is not None and not (project.root / text).exists()
+
+
+def files_name(publication: Publication) -> str:
+    """Its files' name: kazakhstan for gocindex-2025/kazakhstan."""
+    return publication.output.rsplit("/", 1)[-1]
 
 
 def publication_names(publication: Publication) -> set[str]:
-    """What a publication answers to on the command line: its slug, and its files' name
-    (kazakhstan for gocindex-2025/kazakhstan)."""
-    return {publication.slug, publication.output.rsplit("/", 1)[-1]}
+    """What a publication answers to on the command line: its slug, and its files' name."""
+    return {publication.slug, files_name(publication)}
 
 
 def _by_name(selection: Selection, names: list[str]) -> Selection:

@@ -158,7 +158,7 @@ class Session:
         entry = self.entries.get(publication.slug)
         fresh = Entry(publication.slug, publication.kind.name, publication.title,
                       embargo.text if embargo else None,
-                      embargo is not None and instant < embargo.instant,
+                      embargo is not None and embargo.holds_at(instant),
                       self._folder(publication.source), job, problems,
                       list(publication.incomplete))
         if entry is not None:
