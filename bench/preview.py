@@ -130,7 +130,7 @@ def stages(root: Path, runs: int) -> dict[str, float]:
     from publish.build import render_epub_alone, render_pdf_alone
     from publish.core.limits import DEFAULT_LIMITS
     from publish.core.pdf import prepare_to_render
-    from publish.preview.images import page_count, page_images
+    from publish.preview.images import page_images
     from publish.preview.session import Session
     from publish.preview.watch import POLL_SECONDS, QUIET_SECONDS, snapshot
 
@@ -154,7 +154,7 @@ def stages(root: Path, runs: int) -> dict[str, float]:
         "the PDF (WeasyPrint, in a forked child of a warm process)":
             median(lambda: render_pdf_alone(job, session.project, dict(DEFAULT_LIMITS))),
         "the page images (pdftoppm 96 dpi, 2 processes; PNG by Pillow)":
-            median(lambda: page_images(pdf, page_count(pdf), scratch)),
+            median(lambda: page_images(pdf, scratch)),
         "the page seeing it: half a poll, on average": 0.1,
         "after the images: the EPUB (not waited for)":
             median(lambda: render_epub_alone(job, session.project)),

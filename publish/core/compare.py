@@ -29,6 +29,7 @@ from pathlib import Path
 from PIL import Image, ImageChops, ImageDraw
 
 from .dist import MANIFEST
+from .pages import draw_pages
 from .problems import Problem
 
 # Words of context shown on each side of a changed passage.
@@ -341,8 +342,8 @@ def page_changes(old: Path, new: Path, images: Path) -> tuple[list[PageChange], 
     """The pages whose pixels differ, with their images written under `images`; and how many
     pages each PDF has."""
     with tempfile.TemporaryDirectory(prefix="publish-pages-") as scratch:
-        before = _draw(old, Path(scratch) / "old")
-        after = _draw(new, Path(scratch) / "new")
+        before = draw_pages(old, DPI, Path(scratch) / "old")
+        after = draw_pages(new, DPI, Path(scratch) / "new")
         changes = []
         for index in range(max(len(before), len(after))):
             change = _page(index + 1, before[index] if index < len(before) else None,
@@ -350,15 +351,6 @@ def page_changes(old: Path, new: Path, images: Path) -> tuple[list[PageChange], 
             if change is not None:
                 changes.append(change)
     return changes, (len(before), len(after))
-
-
-def _draw(pdf: Path, prefix: Path) -> list[Path]:
-    prefix.parent.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["pdftoppm", "-r", str(DPI), "-png", str(pdf), str(prefix)],
-                   capture_output=True, timeout=300, check=True)
-    # pdftoppm numbers pages with as many digits as the last page needs: sort by number.
-    drawn = prefix.parent.glob(f"{prefix.name}-*.png")
-    return sorted(drawn, key=lambda path: int(path.stem.rsplit("-", 1)[1]))
 
 
 def _page(number: int, old: Path | None, new: Path | None, images: Path) -> PageChange | None:

@@ -25,7 +25,7 @@ from ..core.limits import DEFAULT_LIMITS
 from ..core.problems import ContentError, Problem
 from ..core.sources import Project
 from ..core.workers import Job
-from .images import PageImage, page_count, page_images
+from .images import PageImage, page_images
 
 log = logging.getLogger("publish")
 
@@ -209,7 +209,7 @@ class Session:
             shown.pdf = render_pdf_alone(job, self.project, dict(DEFAULT_LIMITS))
             shown.pdf_name = posixpath.basename(output_name(job.publication, ".pdf"))
             rendered = time.perf_counter()
-            shown.pages = page_images(shown.pdf, page_count(shown.pdf), self.scratch, previous)
+            shown.pages = page_images(shown.pdf, self.scratch, previous)
             log.info("preview: %s: PDF %.2f s, page images %.2f s", entry.slug,
                      rendered - started, time.perf_counter() - rendered)
         except ContentError as error:
