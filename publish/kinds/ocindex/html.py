@@ -67,8 +67,9 @@ class Page:
 
     @property
     def is_factsheet(self) -> bool:
-        """Scores and definitions only: the country has no narrative yet."""
-        return not self.texts
+        """Scores and definitions only: the country has no narrative yet. Its publication's
+        variant says so, as for every other use (Ace's sample, publish list)."""
+        return self.publication.variant == "factsheet"
 
     @property
     def description(self) -> str:
