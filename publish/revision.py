@@ -13,6 +13,7 @@ import tarfile
 from pathlib import Path
 
 from .build import CACHE_FOLDER, build
+from .core.dist import git_output
 from .core.problems import ContentError, Problem
 
 
@@ -26,11 +27,12 @@ class RevisionError(Exception):
 
 def resolve(root: Path, name: str) -> str:
     """The commit `name` names in the project's repository."""
-    result = _git(root, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{name}^{{commit}}")
-    if result.returncode != 0:
+    commit = git_output(root, "rev-parse", "--verify", "--quiet", "--end-of-options",
+                        f"{name}^{{commit}}")
+    if commit is None:
         raise RevisionError([Problem("D006", f"'{name}' names no commit of the repository at "
                                              f"{root}")])
-    return result.stdout.strip()
+    return commit.strip()
 
 
 def build_revision(root: Path, commit: str, scratch: Path, paths: list[Path] = (),
@@ -58,15 +60,10 @@ def build_revision(root: Path, commit: str, scratch: Path, paths: list[Path] = (
 def _extract(root: Path, commit: str, target: Path) -> Path:
     """The project's files at `commit` under `target`; the project's folder there (the
     project may be a folder inside its repository)."""
-    prefix = _git(root, "rev-parse", "--show-prefix").stdout.strip()
+    prefix = (git_output(root, "rev-parse", "--show-prefix") or "").strip()
     archive = subprocess.run(["git", "-C", str(root), "archive", "--format=tar", commit,
                               "--", prefix or "."], capture_output=True, check=True, timeout=600)
     target.mkdir(parents=True)
     with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
         tar.extractall(target, filter="data")  # refuses links out and absolute paths
     return target / prefix if prefix else target
-
-
-def _git(root: Path, *arguments: str) -> subprocess.CompletedProcess:
-    return subprocess.run(["git", "-C", str(root), *arguments], capture_output=True, text=True,
-                          timeout=60)

@@ -187,15 +187,16 @@ def source_state(folder: Path) -> tuple[str | None, bool | None]:
     commit = next((os.environ[variable] for variable in
                    ("PUBLISH_SOURCE_COMMIT", "GITHUB_SHA", "CI_COMMIT_SHA")
                    if os.environ.get(variable)), None)
-    head = _git(folder, "rev-parse", "HEAD")
+    head = git_output(folder, "rev-parse", "HEAD")
     if head is None:
         return commit, None
-    status = _git(folder, "status", "--porcelain", "--untracked-files=normal")
+    status = git_output(folder, "status", "--porcelain", "--untracked-files=normal")
     dirty = None if status is None else status.strip() != ""
     return commit or head.strip(), dirty
 
 
-def _git(folder: Path, *arguments: str) -> str | None:
+def git_output(folder: Path, *arguments: str) -> str | None:
+    """What a git command prints in `folder`; None where it fails or git is missing."""
     try:
         result = subprocess.run(["git", "-C", str(folder), *arguments], capture_output=True,
                                 text=True, timeout=30)
