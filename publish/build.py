@@ -9,6 +9,7 @@ outputs are written and verified (:mod:`publish.core.dist`).
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import time
@@ -36,6 +37,14 @@ log = logging.getLogger("publish")
 
 DRAFT_SUFFIX = "-draft"
 CACHE_FOLDER = ".publish-cache"
+# The files a publication makes, by kind, and how each is named after its output path; all
+# but the PDF and the EPUB where it has them (a cover; a press PDF, in a release, on request).
+SUFFIXES = {"pdf": ".pdf", "epub": ".epub", "cover": "-cover.png",
+            "thumbnail": "-thumbnail.png", "press": "-press.pdf"}
+# Cached with the outputs, not a file of dist/: what the manifest and the catalog say of the
+# publication (its title, authors, date...), so that a publication kept as it was needs no
+# rendering to be cataloged.
+METADATA = "metadata"
 
 
 # -- 1. selecting, loading and validating (each kind's; found by publish.core.kind) ---------
@@ -214,8 +223,11 @@ def _build(project: Project, paths: list[Path], dist: Path, options: Options, no
     placed = [job for job in work if job.publication.slug not in report.failed]
     reports = {}
     if options.release and placed:
-        reports = _accessibility(placed, lambda job: _outputs(job, kept, store, unstored, dist),
-                                 options)
+        reports = _accessibility(
+            placed, lambda job: _outputs(job, kept, store, unstored, dist),
+            # which outputs a job has, without reading them
+            lambda job: kept.get(job.key) or unstored.get(job.key) or store.hashes(job.key) or {},
+            options)
     if placed:  # a run that built nothing leaves dist/ as it was
         report.written = _place(placed, kept, store, unstored, dist, commit, dirty, reports)
     return report
@@ -275,7 +287,7 @@ def _plan(work: list[Job], store: Cache, dist: Path, report: Report,
     to_render, kept = [], {}
     for job in work:
         stored = store.hashes(job.key)
-        names = _names(job)
+        names = _names(job, stored or ())
         if stored is not None and all(_dist_holds(dist, previous, names[kind], stored[kind])
                                       for kind in names):
             status = "unchanged"
@@ -315,11 +327,13 @@ def _place(jobs: list[Job], kept: dict[str, dict[str, str]], store: Cache,
             for job in jobs:
                 if job.key in kept:
                     _keep(stage, job, kept[job.key])
+                    stage.describe(_metadata_of_kept(job, store))
                     continue
                 data = _outputs(job, {}, store, unstored, dist)
-                for kind, entry in _entries(job).items():
+                for kind, entry in _entries(job, data).items():
                     stage.write(entry, data[kind])
                     written.append(dist / entry.path)
+                stage.describe(json.loads(data[METADATA]))
             for name, data in reports.items():
                 stage.report(name, data)
     except OSError as error:
@@ -334,7 +348,8 @@ def _outputs(job: Job, kept: dict[str, dict[str, str]], store: Cache,
     """A job's outputs (kind -> bytes): from dist/ where planning kept them, else from the
     cache, or from memory where the cache could not take them."""
     if job.key in kept:
-        return {kind: (dist / entry.path).read_bytes() for kind, entry in _entries(job).items()}
+        return {kind: (dist / entry.path).read_bytes()
+                for kind, entry in _entries(job, kept[job.key]).items()}
     data = unstored.get(job.key) or store.get(job.key)
     if data is None:
         raise ContentError([Problem("D003", f"the outputs of {job.publication.slug} left the "
@@ -343,13 +358,14 @@ def _outputs(job: Job, kept: dict[str, dict[str, str]], store: Cache,
 
 
 def _accessibility(jobs: list[Job], outputs: Callable[[Job], dict[str, bytes]],
-                   options: Options) -> dict[str, bytes]:
+                   kinds: Callable[[Job], object], options: Options) -> dict[str, bytes]:
     """The release's accessibility report (:mod:`publish.core.accessibility`), after Ace
     has checked the sample of its EPUBs, or all of them; any violation fails the release."""
     from .core import accessibility
-    entries = {job.key: _entries(job) for job in jobs}
+    entries = {job.key: _entries(job, kinds(job)) for job in jobs}
     files = [accessibility.Output(entry.path, entry.publication, kind)
-             for job in jobs for kind, entry in entries[job.key].items()]
+             for job in jobs for kind, entry in entries[job.key].items()
+             if kind in accessibility.FORMATS]
     checked = jobs if options.ace_all else accessibility.sample(jobs)
     ace = accessibility.run_ace([(entries[job.key]["epub"].path, outputs(job)["epub"],
                                   job.publication.source) for job in checked],
@@ -361,38 +377,99 @@ def _accessibility(jobs: list[Job], outputs: Callable[[Job], dict[str, bytes]],
             accessibility.HTML_NAME: accessibility.as_html(data)}
 
 
-def _entries(job: Job) -> dict[str, Entry]:
+def _entries(job: Job, kinds) -> dict[str, Entry]:
+    """The files of a job's outputs of these kinds, as the manifest lists them."""
     embargo = job.publication.embargo.text if job.publication.embargo else None
     return {kind: Entry(name, job.publication.slug, kind, job.mark is not None, embargo)
-            for kind, name in _names(job).items()}
+            for kind, name in _names(job, kinds).items()}
 
 
 def _keep(stage, job: Job, hashes: dict[str, str]) -> None:
-    for kind, entry in _entries(job).items():
+    for kind, entry in _entries(job, hashes).items():
         stage.keep(entry, hashes[kind])
 
 
-def _names(job: Job) -> dict[str, str]:
+def _metadata_of_kept(job: Job, store: Cache) -> dict:
+    """What the cache says of a publication that dist/ holds as it should be."""
+    data = store.read(job.key, METADATA)
+    if data is None:
+        raise ContentError([Problem("D003", f"what the catalog says of {job.publication.slug} "
+                                            "left the cache while the run went on; run again",
+                                    store.folder)])
+    return json.loads(data)
+
+
+def _names(job: Job, kinds) -> dict[str, str]:
+    """The files of a job's outputs of these kinds (what it is cataloged by is no file)."""
     draft = job.mark is not None
-    return {kind: output_name(job.publication, f".{kind}", draft) for kind in ("pdf", "epub")}
+    return {kind: output_name(job.publication, SUFFIXES[kind], draft)
+            for kind in SUFFIXES if kind in kinds}
 
 
 def _render(job: Job, project: Project, options: Options) -> dict[str, bytes]:
     """One publication's PDF and EPUB, rendered and verified."""
     from .core.verify import verify_epub, verify_pdf
 
+    from .core.epub import assemble
+
     rendering = _rendering(job, project)
     source = job.publication.source
     # The PDF renders in a bounded child while this process makes the EPUB.
     with _pdf_renderer(job, project, options, rendering) as rendering_pdf:
-        epub = _epub(job, rendering)
+        spec = job.publication.epub(rendering)
+        epub = assemble(spec)
         pdf = rendering_pdf.result()
     problems = verify_pdf(pdf, job.mark, blame=source)
     if options.check_epub:
         problems += verify_epub(epub, blame=source)
+    outputs = {"pdf": pdf, "epub": epub, **_cover(spec),
+               METADATA: _metadata(job, spec, rendering)}
+    if options.release and job.publication.press is not None:
+        outputs["press"], press_problems = _press(job, project, options, rendering)
+        problems += press_problems
     if problems:
         raise ContentError(problems)
-    return {"pdf": pdf, "epub": epub}
+    return outputs
+
+
+def _cover(spec) -> dict[str, bytes]:
+    """The EPUB's raster cover, and a thumbnail of it, as files of their own: for the
+    catalog and the landing page, which show the very image the EPUB carries."""
+    if spec.cover is None or spec.cover.media_type != "image/png":
+        return {}
+    from .core.cover import thumbnail
+    return {"cover": spec.cover.data, "thumbnail": thumbnail(spec.cover.data)}
+
+
+def _metadata(job: Job, spec, rendering: Rendering) -> bytes:
+    """What the manifest and the catalog say of a publication: from its EPUB's metadata,
+    without the review mark its title carries."""
+    publication = job.publication
+    return json.dumps({
+        "slug": publication.slug, "title": publication.title, "language": spec.language,
+        "identifier": spec.identifier, "authors": list(spec.authors),
+        "publisher": spec.publisher or "", "description": spec.description or "",
+        "subjects": list(spec.subjects), "published": rendering.created,
+        "kind": publication.kind.name, "variant": publication.variant,
+        "collection": publication.collection, "group": publication.group,
+        "draft": job.mark is not None,
+        "embargo": publication.embargo.text if publication.embargo else None,
+    }, sort_keys=True, ensure_ascii=False).encode()
+
+
+def _press(job: Job, project: Project, options: Options,
+           rendering: Rendering) -> tuple[bytes, list[Problem]]:
+    """The press-ready PDF (PDF/X-4, bleed, crop marks) a publication asks for, rendered in a
+    bounded child as the PDF is, and checked as a printer's preflight would."""
+    from .core.press import check_press, render_press_pdf
+
+    publication = job.publication
+    with Limited(render_press_pdf, publication.print_html(rendering), project,
+                 identifier(publication), press=publication.press, date=rendering.date,
+                 strict=True, source=publication.source, kind_styles=publication.kind.styles,
+                 blame=publication.source, **options.limits) as rendering_press:
+        data = rendering_press.result()
+    return data, check_press(data, publication.press.bleed_mm)
 
 
 def render_pdf_alone(job: Job, project: Project, limits: dict) -> bytes:
@@ -406,7 +483,8 @@ def render_pdf_alone(job: Job, project: Project, limits: dict) -> bytes:
 
 def render_epub_alone(job: Job, project: Project) -> bytes:
     """A publication's EPUB as a build makes it, unchecked: for a preview."""
-    return _epub(job, _rendering(job, project))
+    from .core.epub import assemble
+    return assemble(job.publication.epub(_rendering(job, project)))
 
 
 def _rendering(job: Job, project: Project) -> Rendering:
@@ -426,7 +504,3 @@ def _pdf_renderer(job: Job, project: Project, options: Options, rendering: Rende
                    kind_styles=publication.kind.styles, blame=publication.source,
                    **options.limits)
 
-
-def _epub(job: Job, rendering: Rendering) -> bytes:
-    from .core.epub import assemble
-    return assemble(job.publication.epub(rendering))

@@ -189,12 +189,28 @@ def test_shards_merge_into_the_whole(small, serial, tmp_path):
                                  f"{k}/3", "--dist", str(dist), "--cache", str(cache))
         assert code == 0, err
         shards.append(dist)
-    sizes = [len(json.loads((s / "manifest.json").read_text())["files"]) for s in shards]
-    assert sum(sizes) == 10 and all(sizes)
+    manifests = [json.loads((s / "manifest.json").read_text()) for s in shards]
+    # Each shard's catalog lists its own publications; PDF, EPUB, cover and thumbnail each.
+    sizes = [len(manifest["publications"]) for manifest in manifests]
+    assert sum(sizes) == 5 and all(sizes)
+    assert sum(len(manifest["files"]) for manifest in manifests) == 5 * 4
     merged = tmp_path / "merged"
     code, out, err = run_cli("merge", str(merged), *map(str, shards))
     assert code == 0, err
+    # One catalog and one landing page for the whole edition: those a single run makes.
     assert snapshot(merged) == snapshot(serial)
+    feed = json.loads((merged / "opds.json").read_text())
+    assert json.dumps(feed).count('"application/epub+zip"') >= 5
+
+
+def test_a_dist_that_lost_its_landing_page_is_made_whole_again(small, serial, tmp_path):
+    dist = tmp_path / "dist"
+    shutil.copytree(serial, dist)
+    (dist / "index.html").unlink()
+    code, out, err = run_cli("--project", str(small), "build", "--now", NOW, "--dist",
+                             str(dist), "--cache", str(serial.parent / "cache"))
+    assert code == 0, err
+    assert snapshot(dist) == snapshot(serial)
 
 
 def test_a_factsheet_epub_passes_epubcheck(serial, tmp_path):

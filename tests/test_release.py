@@ -192,8 +192,10 @@ def test_a_build_killed_mid_render_leaves_dist_unchanged(occupied_dist, embargo)
     assert code == 0, err
     assert not list(occupied_dist.parent.glob(".dist.staging-*"))
     assert sorted(snapshot(occupied_dist)) == [
-        "SHA256SUMS", "accessibility.html", "accessibility.json",
-        "gocindex-2025/kyrgyzstan.epub", "gocindex-2025/kyrgyzstan.pdf", "manifest.json"]
+        "SHA256SUMS", "accessibility.html", "accessibility.json", "catalog.xml",
+        "gocindex-2025/kyrgyzstan-cover.png", "gocindex-2025/kyrgyzstan-press.pdf",
+        "gocindex-2025/kyrgyzstan-thumbnail.png", "gocindex-2025/kyrgyzstan.epub",
+        "gocindex-2025/kyrgyzstan.pdf", "index.html", "manifest.json", "opds.json"]
 
 
 def test_only_the_clock_module_reads_the_clock():

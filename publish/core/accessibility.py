@@ -28,6 +28,9 @@ from .problems import Problem
 log = logging.getLogger("publish")
 
 JSON_NAME, HTML_NAME = "accessibility.json", "accessibility.html"
+# The files the report gives checks for: the PDF and the EPUB to read, and the press-ready PDF
+# (a printer's file, checked as a printer would, not as a reader's); images have none.
+FORMATS = ("pdf", "epub", "press")
 
 
 @dataclass(frozen=True)
@@ -35,7 +38,7 @@ class Output:
     """A file of the release: its path in dist/, its publication, its format."""
     path: str
     publication: str
-    format: str  # "pdf" or "epub"
+    format: str  # one of FORMATS
 
 
 @dataclass
@@ -105,6 +108,9 @@ def report(outputs: list[Output], ace: AceRun) -> dict:
             checks = [{"check": "PDF/UA-1 rules", "by": f"publish {__version__}",
                        "rules": list(RULES), "verdict": "pass"},
                       {"check": "PDF structure", "by": "qpdf (pikepdf)", "verdict": "pass"}]
+        elif output.format == "press":
+            checks = [{"check": "PDF/X-4 rules (a printer's file, not for reading)",
+                       "by": f"publish {__version__}", "verdict": "pass"}]
         else:
             checks = [{"check": "EPUB 3 conformance", "by": f"EPUBCheck {_epubcheck_version()}",
                        "verdict": "pass"}, _ace_check(output, ace)]

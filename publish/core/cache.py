@@ -20,7 +20,9 @@ from .. import __version__
 from .sources import MAX_ASSET_BYTES, Project
 
 PACKAGE = Path(__file__).parent.parent  # all of publish: its code and templates
-KINDS = ("pdf", "epub")
+# Every entry holds these outputs, and may hold others (a cover, a press PDF, what a catalog
+# says of the publication), each a file named after its kind.
+REQUIRED = ("pdf", "epub")
 TEMPORARY = ".tmp"  # the suffix of an entry being written: .<key[:8]>.<pid>.tmp
 
 
@@ -92,7 +94,9 @@ class Cache:
             hashes = json.loads((self._entry(key) / "sha256.json").read_text())
         except (OSError, ValueError):
             return None
-        return hashes if isinstance(hashes, dict) else None
+        if not isinstance(hashes, dict) or not all(kind in hashes for kind in REQUIRED):
+            return None
+        return hashes
 
     def get(self, key: str) -> dict[str, bytes] | None:
         """The stored outputs if the entry is whole and every output still has the hash it was
@@ -100,16 +104,23 @@ class Cache:
         hashes = self.hashes(key)
         if hashes is None:
             return None
-        entry = self._entry(key)
-        try:
-            outputs = {kind: (entry / kind).read_bytes() for kind in KINDS}
-        except OSError:
-            outputs = None
-        if outputs is None or any(hashlib.sha256(outputs[kind]).hexdigest() != hashes.get(kind)
-                                  for kind in KINDS):
-            self._discard(entry)
+        outputs = {kind: self.read(key, kind, hashes) for kind in hashes}
+        if any(data is None for data in outputs.values()):
+            self._discard(self._entry(key))
             return None
         return outputs
+
+    def read(self, key: str, kind: str, hashes: dict[str, str] | None = None) -> bytes | None:
+        """One stored output, if it still has the hash it was stored with (None otherwise):
+        a small one can be read without the others."""
+        hashes = self.hashes(key) if hashes is None else hashes
+        if hashes is None or not _safe_kind(kind) or kind not in hashes:
+            return None
+        try:
+            data = (self._entry(key) / kind).read_bytes()
+        except OSError:
+            return None
+        return data if hashlib.sha256(data).hexdigest() == hashes[kind] else None
 
     def _discard(self, entry: Path) -> None:
         """Out of the way first (one rename), then removed: no reader sees half an entry."""
@@ -152,10 +163,18 @@ class Cache:
 
 
 def _write_entry(folder: Path, outputs: dict[str, bytes]) -> None:
-    for kind in KINDS:
+    kinds = sorted({*REQUIRED, *outputs})
+    for kind in kinds:
+        if not _safe_kind(kind):
+            raise ValueError(f"not a name for a cached output: {kind!r}")
         (folder / kind).write_bytes(outputs[kind])
     (folder / "sha256.json").write_text(json.dumps(
-        {kind: hashlib.sha256(outputs[kind]).hexdigest() for kind in KINDS}))
+        {kind: hashlib.sha256(outputs[kind]).hexdigest() for kind in kinds}))
+
+
+def _safe_kind(kind: str) -> bool:
+    """An output's kind names its file in an entry: a plain lower-case word, nothing else."""
+    return kind.isascii() and kind.isalpha() and kind.islower()
 
 
 def _writer(temporary: Path) -> int | None:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import __version__
+from .catalog import CATALOG, catalog_files
 from .lock import exclusive
 from .problems import Problem, Problems
 
@@ -32,7 +33,7 @@ STAGING_PREFIX = ".staging-"
 class Entry:
     path: str                      # relative to dist/
     publication: str
-    kind: str                      # "pdf" or "epub"
+    kind: str                      # pdf, epub, cover, thumbnail, press (publish.build.SUFFIXES)
     draft: bool
     embargo: str | None
 
@@ -47,6 +48,12 @@ class Stage:
     entries: dict[str, dict] = field(default_factory=dict)
     kept: int = 0  # files taken as they were from dist/
     reports: dict[str, bytes] = field(default_factory=dict)  # name -> bytes, beside SHA256SUMS
+    # What the catalog says of each publication (slug -> its title, authors, date...).
+    publications: dict[str, dict] = field(default_factory=dict)
+
+    def describe(self, metadata: dict) -> None:
+        """What the manifest and the catalog say of a publication whose files are staged."""
+        self.publications[metadata["slug"]] = metadata
 
     def report(self, name: str, data: bytes) -> None:
         """A report on the run's outputs (accessibility.json), written beside SHA256SUMS and
@@ -156,29 +163,42 @@ def _same_as_dist(stage: Stage) -> bool:
     try:
         present = {p.relative_to(stage.dist).as_posix() for p in stage.dist.rglob("*")
                    if not p.is_dir()}
-        return present == {*stage.entries, SUMS, MANIFEST, *stage.reports} and all(
+        return present == {*stage.entries, SUMS, MANIFEST, *stage.reports, *CATALOG} and all(
             (stage.dist / name).read_bytes() == (stage.root / name).read_bytes()
-            for name in (SUMS, MANIFEST, *stage.reports))
+            for name in (SUMS, MANIFEST, *stage.reports, *CATALOG))
     except OSError:
         return False
 
 
 def _write_sums_and_manifest(stage: Stage) -> None:
-    """SHA256SUMS of every file (outputs and reports), and the manifest that describes them."""
+    """SHA256SUMS of every file (outputs, reports, the catalog), and the manifest that
+    describes them. The catalog is made from the manifest's own account of the files and
+    publications, so that shards merged give the one catalog a single run would."""
     files = [stage.entries[path] for path in sorted(stage.entries)]
-    reports = [{"path": name, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
-               for name, data in sorted(stage.reports.items())]
-    for name, data in stage.reports.items():
-        (stage.root / name).write_bytes(data)
-    sums = "".join(f"{entry['sha256']}  {entry['path']}\n"
-                   for entry in sorted([*files, *reports], key=lambda entry: entry["path"]))
-    (stage.root / SUMS).write_text(sums, encoding="utf-8")
+    published = {entry["publication"] for entry in files}
     manifest = {"tool": "publish", "version": __version__,
-                "source_commit": stage.source_commit, "dirty": stage.dirty, "files": files}
+                "source_commit": stage.source_commit, "dirty": stage.dirty, "files": files,
+                "publications": [stage.publications[slug] for slug in sorted(stage.publications)
+                                 if slug in published]}
+    catalog = catalog_files(manifest)
+    reports, listed = _written(stage.root, stage.reports), _written(stage.root, catalog)
+    sums = "".join(f"{entry['sha256']}  {entry['path']}\n"
+                   for entry in sorted([*files, *reports, *listed],
+                                       key=lambda entry: entry["path"]))
+    (stage.root / SUMS).write_text(sums, encoding="utf-8")
+    manifest["catalog"] = listed
     if reports:
         manifest["reports"] = reports
     (stage.root / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n",
                                        encoding="utf-8")
+
+
+def _written(root: Path, files: dict[str, bytes]) -> list[dict]:
+    """Files written into the staging folder, as the manifest lists them."""
+    for name, data in files.items():
+        (root / name).write_bytes(data)
+    return [{"path": name, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+            for name, data in sorted(files.items())]
 
 
 def source_state(folder: Path) -> tuple[str | None, bool | None]:
@@ -211,7 +231,7 @@ def merge(target: Path, shards: list[Path]) -> list[str]:
     Every file is checked against its shard's manifest; two shards may not disagree on a file.
     """
     target = Path(os.path.realpath(target))
-    problems, files, commits, dirty = Problems(), {}, set(), set()
+    problems, files, commits, dirty, described = Problems(), {}, set(), set(), {}
     for shard in shards:
         manifest_path = Path(shard) / MANIFEST
         try:
@@ -221,6 +241,10 @@ def merge(target: Path, shards: list[Path]) -> list[str]:
             continue
         commits.add(manifest.get("source_commit"))
         dirty.add(manifest.get("dirty"))
+        for metadata in manifest.get("publications", []):
+            if described.setdefault(metadata.get("slug"), metadata) != metadata:
+                problems.add("D004", f"the shards describe {metadata.get('slug')} differently",
+                             shard)
         for entry in manifest.get("files", []):
             try:
                 data = (Path(shard) / entry["path"]).read_bytes()
@@ -243,6 +267,8 @@ def merge(target: Path, shards: list[Path]) -> list[str]:
         for path, (entry, data) in sorted(files.items()):
             stage.write(Entry(path, entry["publication"], entry["kind"], entry["draft"],
                               entry["embargo"]), data)
+        for metadata in described.values():
+            stage.describe(metadata)
     return sorted(files)
 
 

@@ -74,6 +74,11 @@ class Publication(ABC):
     # What its content does not hold yet (a narrative in progress): a review copy shows a
     # placeholder in its place, and a release refuses the publication with these problems.
     incomplete: tuple[Problem, ...] = ()
+    # Where catalogs and the landing page file it: a collection (an edition: "Global
+    # Organized Crime Index 2025"; "" for one of its own, such as a book) and a group in it
+    # (a region of the world: "Americas / Caribbean").
+    collection: str = ""
+    group: str = ""
 
     @abstractmethod
     def dependencies(self) -> list[Path]:

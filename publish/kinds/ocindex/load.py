@@ -185,6 +185,15 @@ class Publication(core.Publication):
         return f"{self.country.name}: {self.edition.title}"
 
     @property
+    def collection(self) -> str:
+        return self.edition.title
+
+    @property
+    def group(self) -> str:
+        """The country's region, as catalogs file it: continent / region."""
+        return f"{self.country.continent} / {self.country.region}"
+
+    @property
     def embargo(self) -> Embargo | None:
         """The profile's own embargo, else the edition's."""
         if self.profile is not None and self.profile.embargo is not None:
