@@ -27,7 +27,9 @@ from conftest import PROJECT
 from PIL import Image
 
 from publish.core import ace
+from publish.core.catalog import SUMS as CATALOG_SUMS
 from publish.core.catalog import CatalogError, catalog_files, human_size
+from publish.core.dist import SUMS
 
 SCHEMAS = Path(__file__).parent / "schemas" / "opds"
 FEED_SCHEMA = "https://drafts.opds.io/schema/feed.schema.json"
@@ -321,11 +323,23 @@ def test_the_schema_rejects_a_broken_feed(released):
     broken["publications"][0]["links"] = [{"rel": "alternate", "href": "index.html"}]
     broken["publications"][1]["metadata"]["language"] = "not a language"
     broken["publications"][2]["links"][0]["size"] = 0
+    broken["publications"][3]["metadata"]["modified"] = "25 November 2025"
+    broken["publications"][4]["metadata"]["identifier"] = "not a URI"
+    broken["publications"][5]["images"][0]["href"] = "a cover.png"
     assert schema_errors(broken) == [
         ("links", "contains"),
         ("publications/0/links", "contains"),
         ("publications/1/metadata/language", "pattern"),
-        ("publications/2/links/0/size", "exclusiveMinimum")]
+        ("publications/2/links/0/size", "exclusiveMinimum"),
+        ("publications/3/metadata/modified", "format"),
+        ("publications/4/metadata/identifier", "format"),
+        ("publications/5/images/0/href", "format")]
+
+
+def test_the_schema_checks_formats():
+    """Without jsonschema's format extra, date-time and uri would pass unchecked."""
+    checked = validator().format_checker.checkers
+    assert {"date-time", "date", "uri", "uri-reference", "uri-template"} <= set(checked)
 
 
 # OPDS 1.2
@@ -604,7 +618,13 @@ def test_two_different_descriptions_of_one_publication_are_refused(tmp_path):
 
 @pytest.mark.parametrize(("size", "text"), [
     (0, "0 bytes"), (1, "1 byte"), (999, "999 bytes"), (1000, "1.0 kB"), (81_234, "81 kB"),
-    (999_499, "999 kB"), (999_999, "1.0 MB"), (1_234_567, "1.2 MB"), (12_345_678, "12 MB"),
+    (999_499, "999 kB"), (999_999, "1.0 MB"), (1_234_567, "1.2 MB"), (9_999_999, "10 MB"),
+    (12_345_678, "12 MB"),
     (3_400_000_000, "3.4 GB")])
 def test_human_sizes(size, text):
     assert human_size(size) == text
+
+
+def test_the_catalog_names_the_sums_as_the_release_writes_them():
+    # dist.py owns the name; the catalog keeps a copy, as dist.py is to import the catalog.
+    assert CATALOG_SUMS == SUMS

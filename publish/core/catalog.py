@@ -330,17 +330,18 @@ def _feed_identifier(entries: list[Entry], drafts: bool) -> str:
 
 
 def human_size(size: int) -> str:
-    """A size as people read it, in SI units: "812 bytes", "81 kB", "1.2 MB"."""
+    """A size as people read it, in SI units: "812 bytes", "81 kB", "1.2 MB", "12 MB"."""
     if size < 1000:
         return f"{size} byte" if size == 1 else f"{size} bytes"
     value = float(size)
-    for unit in ("kB", "MB", "GB", "TB"):
+    units = ("kB", "MB", "GB", "TB")
+    for unit in units:
         value /= 1000
-        # Round first, so that 999,999 bytes reads "1.0 MB", not "1000 kB".
-        shown = round(value, 1) if value < 10 else round(value)
-        if shown < 1000 or unit == "TB":
-            return f"{shown:.1f} {unit}" if value < 10 else f"{shown:.0f} {unit}"
-    raise AssertionError("unreachable")
+        shown = f"{value:.1f}" if value < 9.95 else f"{value:.0f}"
+        # 999,999 bytes read "1.0 MB", not "1000 kB".
+        if float(shown) < 1000 or unit == units[-1]:
+            return f"{shown} {unit}"
+    raise AssertionError("unreachable: the last unit returns")
 
 
 def utc_text(instant: datetime) -> str:
