@@ -606,6 +606,15 @@ def test_an_unreadable_date_is_an_error_naming_the_publication(tmp_path):
         catalog_files(manifest)
 
 
+def test_an_unreadable_embargo_is_an_error_naming_the_publication(tmp_path):
+    publication = {**book_publication(True), "embargo": "2025-11-25"}
+    manifest = {"files": write_files(tmp_path, publication, "manual", "manual"),
+                "publications": [publication]}
+    with pytest.raises(CatalogError, match="^publication 'manual': '2025-11-25' is a date "
+                                           "alone; give the time and its UTC offset$"):
+        catalog_files(manifest)
+
+
 def test_two_different_descriptions_of_one_publication_are_refused(tmp_path):
     publication = book_publication(False)
     manifest = {"files": write_files(tmp_path, publication, "manual", "manual"),

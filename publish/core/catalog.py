@@ -172,14 +172,10 @@ class Catalog:
     dirty: bool | None
     reports: tuple[File, ...]
 
-    @property
-    def drafts(self) -> bool:
-        return self.review_note is not None
-
 
 def catalog_files(manifest: dict) -> dict[str, bytes]:
     """The catalog of the dist/ folder that `manifest` describes: file name -> its bytes."""
-    catalog = read_catalog(manifest)
+    catalog = _read_catalog(manifest)
     environment = _environment()
     return {
         OPDS_JSON: _opds_json(catalog),
@@ -193,7 +189,7 @@ def catalog_files(manifest: dict) -> dict[str, bytes]:
 # Reading the manifest
 
 
-def read_catalog(manifest: dict) -> Catalog:
+def _read_catalog(manifest: dict) -> Catalog:
     files_by_slug: dict[str, list[File]] = {}
     for item in manifest.get("files") or []:
         files_by_slug.setdefault(item.get("publication") or "", []).append(_file(item))
@@ -243,6 +239,9 @@ def _entry(slug: str, item: dict, files: list[File]) -> Entry:
     embargoes = sorted({file.embargo for file in files if file.embargo},
                        key=lambda text: (_instant(text, slug), text))
     published = item.get("published")
+    embargo = item.get("embargo") or (embargoes[-1] if embargoes else None)
+    if embargo is not None:
+        _instant(embargo, slug)  # readable, or the error names the publication
     return Entry(
         slug=slug, title=item.get("title") or slug or "(no publication)",
         identifier=item.get("identifier") or f"urn:uuid:{uuid.uuid5(NAMESPACE, slug)}",
@@ -253,7 +252,7 @@ def _entry(slug: str, item: dict, files: list[File]) -> Entry:
         kind=item.get("kind") or "", variant=item.get("variant") or "",
         collection=item.get("collection") or "", group=item.get("group") or "",
         draft=bool(item.get("draft")) or any(file.draft for file in files),
-        embargo=item.get("embargo") or (embargoes[-1] if embargoes else None),
+        embargo=embargo,
         files=tuple(files))
 
 
@@ -305,7 +304,7 @@ def _review_note(entries: list[Entry]) -> str | None:
     if not drafts:
         return None
     embargoes = sorted({entry.embargo for entry in drafts if entry.embargo},
-                       key=lambda text: (_instant(text, ""), text))
+                       key=lambda text: (parse_instant(text), text))  # each read by _entry
     if not embargoes:
         return "Review copies, not the released files: not for distribution."
     if len(embargoes) == 1:
@@ -344,7 +343,7 @@ def human_size(size: int) -> str:
     raise AssertionError("unreachable: the last unit returns")
 
 
-def utc_text(instant: datetime) -> str:
+def _utc(instant: datetime) -> str:
     return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -358,12 +357,12 @@ def _environment() -> jinja2.Environment:
         loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
         undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
         keep_trailing_newline=True)
-    environment.filters["utc"] = utc_text
-    environment.filters["xml_text"] = xml_text
+    environment.filters["utc"] = _utc
+    environment.filters["xml_text"] = _xml_text
     return environment
 
 
-def xml_text(text: str) -> str:
+def _xml_text(text: str) -> str:
     """`text` without the characters XML 1.0 forbids (control characters), which content may
     hold but no feed reader could parse."""
     return "".join(character for character in str(text)
@@ -392,7 +391,7 @@ def _opds_json(catalog: Catalog) -> bytes:
 
 def _feed_metadata(catalog: Catalog) -> dict:
     metadata: dict = {"title": catalog.title, "identifier": catalog.identifier,
-                      "modified": utc_text(catalog.updated),
+                      "modified": _utc(catalog.updated),
                       "numberOfItems": sum(1 for entry in catalog.entries if entry.acquisitions)}
     if catalog.review_note:
         metadata["subtitle"] = catalog.review_note
@@ -422,8 +421,8 @@ def _opds_publication(entry: Entry) -> dict:
     if entry.subjects:
         metadata["subject"] = list(entry.subjects)
     if entry.published is not None:
-        metadata["published"] = utc_text(entry.published)
-    metadata["modified"] = utc_text(entry.updated)
+        metadata["published"] = _utc(entry.published)
+    metadata["modified"] = _utc(entry.updated)
     if entry.collection:
         metadata["belongsTo"] = {"collection": entry.collection}
     publication: dict = {"metadata": metadata, "links": [
