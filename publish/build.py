@@ -408,9 +408,8 @@ def _names(job: Job, kinds) -> dict[str, str]:
 
 def _render(job: Job, project: Project, options: Options) -> dict[str, bytes]:
     """One publication's PDF and EPUB, rendered and verified."""
-    from .core.verify import verify_epub, verify_pdf
-
     from .core.epub import assemble
+    from .core.verify import verify_epub, verify_pdf
 
     rendering = _rendering(job, project)
     source = job.publication.source

@@ -24,6 +24,7 @@ import jinja2
 from .clock import InstantError, parse_instant
 
 OPDS_JSON, ATOM, LANDING = "opds.json", "catalog.xml", "index.html"
+CATALOG = (OPDS_JSON, ATOM, LANDING)  # the files catalog_files makes, at dist/'s root
 SUMS = "SHA256SUMS"   # dist.py's name for it; not imported, as dist.py will import this module
 OPDS_JSON_TYPE = "application/opds+json"
 ATOM_TYPE = "application/atom+xml;profile=opds-catalog;kind=acquisition"

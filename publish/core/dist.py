@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import __version__
-from .catalog import CATALOG, catalog_files
+from .catalog import CATALOG, CatalogError, catalog_files
 from .lock import exclusive
-from .problems import Problem, Problems
+from .problems import ContentError, Problem, Problems
 
 SUMS, MANIFEST = "SHA256SUMS", "manifest.json"
 STAGING_PREFIX = ".staging-"
@@ -180,7 +180,10 @@ def _write_sums_and_manifest(stage: Stage) -> None:
                 "source_commit": stage.source_commit, "dirty": stage.dirty, "files": files,
                 "publications": [stage.publications[slug] for slug in sorted(stage.publications)
                                  if slug in published]}
-    catalog = catalog_files(manifest)
+    try:
+        catalog = catalog_files(manifest)
+    except CatalogError as error:
+        raise ContentError([Problem("D008", str(error), stage.dist / MANIFEST)]) from None
     reports, listed = _written(stage.root, stage.reports), _written(stage.root, catalog)
     sums = "".join(f"{entry['sha256']}  {entry['path']}\n"
                    for entry in sorted([*files, *reports, *listed],

@@ -86,6 +86,10 @@ CODES: dict[str, tuple[str, str]] = {
     "D007": ("a revision could not be built",
              "build that revision on its own to see its problems; publish diff builds it "
              "with this publish, which may refuse content an older one took"),
+    "D008": ("the catalog cannot be made",
+             "the manifest describes a publication in a way the catalog cannot read (a date, "
+             "two different descriptions): build the shards again from one commit, or report "
+             "it with the manifest if publish wrote it so"),
 }
 
 
