@@ -105,7 +105,10 @@ def render_press_pdf(html: str, project: Project, identifier: bytes, *, press: P
 
 
 def _w3c(date: datetime) -> str:
-    """An instant as XMP writes it, in UTC: 2026-11-27T00:00:00Z."""
+    """An instant as XMP writes it, in UTC: 2026-11-27T00:00:00Z. A naive datetime is
+    refused: astimezone() would read it in the machine's time zone."""
+    if date.tzinfo is None:
+        raise ValueError(f"the press PDF's date {date} has no time zone")
     return date.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
