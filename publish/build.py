@@ -468,7 +468,8 @@ def _press(job: Job, project: Project, options: Options,
                  strict=True, source=publication.source, kind_styles=publication.kind.styles,
                  blame=publication.source, **options.limits) as rendering_press:
         data = rendering_press.result()
-    return data, check_press(data, publication.press.bleed_mm)
+    return data, check_press(data, publication.press.bleed_mm,
+                             crop_marks=publication.press.crop_marks, file=publication.source)
 
 
 def render_pdf_alone(job: Job, project: Project, limits: dict) -> bytes:

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from .embargo import Embargo
 from .problems import ContentError, Problem, Problems, excerpt
-from .sources import Project
+from .sources import Fields, Project
 from .templates import template_environment
 
 ENTRY_POINTS = "publish.kinds"
@@ -46,6 +46,71 @@ class Rendering:
         return self.date.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+# A press PDF's bleed, in millimetres: none at all is no press PDF, and more than this is no
+# printer's (3 mm is usual; 5 mm for some binderies).
+MAX_BLEED_MM = 10.0
+# What CSS's `marks` may say, as a configuration writes it.
+MARKS = ("crop", "cross", "crop cross", "none")
+
+
+@dataclass(frozen=True)
+class Press:
+    """What a publication's press PDF asks for (its configuration's `press:` key): a bleed
+    beyond the trim on every side, and the printer's marks drawn in it."""
+    bleed_mm: float = 3.0
+    marks: str = "crop"
+
+    @property
+    def crop_marks(self) -> bool:
+        return "crop" in self.marks.split()
+
+
+# A bleed as a configuration writes it: millimetres, with their unit ("3mm", "3.5 mm").
+BLEED = re.compile(r"(-?\d+(\.\d+)?)\s*mm")
+BLEED_HINT = f"write the bleed in millimetres, more than 0 and at most {MAX_BLEED_MM:g}, such as 3mm"
+
+
+def press_field(fields: Fields, problems: Problems, key: str = "press") -> Press | None:
+    """The press PDF a configuration file asks for under `key`: `true` (the defaults), or a
+    mapping of `bleed` and `marks`; None when it asks for none (no key, or `false`). Each
+    wrong value is a problem (V024) at its line."""
+    value = fields.get(key)
+    if value is None or value is False:
+        return None
+    if value is True:
+        return Press()
+    settings = Fields(value, problems, fields.file, what=f"'{key}'", required={},
+                      optional={"bleed": (str, int, float), "marks": str})
+    before = len(problems)
+    bleed = _bleed(settings, problems)
+    marks = settings.get("marks", Press.marks)
+    if marks not in MARKS:
+        problems.add("V024", f"marks: '{excerpt(marks)}' is not a kind of printer's marks",
+                     settings.file, settings.line("marks"),
+                     hint="write one of: " + ", ".join(MARKS))
+    return Press(bleed, marks) if len(problems) == before else None
+
+
+def _bleed(settings: Fields, problems: Problems) -> float:
+    """The bleed in millimetres, as `bleed: 3mm` writes it (the default when not given)."""
+    if "bleed" not in settings.values:
+        return Press.bleed_mm
+    value, line = settings.get("bleed"), settings.line("bleed")
+    if not isinstance(value, str):
+        problems.add("V024", f"bleed: {value} has no unit", settings.file, line, hint=BLEED_HINT)
+        return Press.bleed_mm
+    match = BLEED.fullmatch(value.strip())
+    if match is None:
+        problems.add("V024", f"bleed: '{excerpt(value)}' is not a length in millimetres",
+                     settings.file, line, hint=BLEED_HINT)
+        return Press.bleed_mm
+    bleed = float(match.group(1))
+    if not 0 < bleed <= MAX_BLEED_MM:
+        problems.add("V024", f"bleed: {excerpt(value)} is out of range", settings.file, line,
+                     hint=BLEED_HINT)
+    return bleed
+
+
 class Publication(ABC):
     """One document a kind makes: a PDF and an EPUB.
 
@@ -56,7 +121,8 @@ class Publication(ABC):
     SOURCE_DATE_EPOCH nor an embargo gives one), `stylesheets` (medium -> paths relative to
     the project, such as "styles/print.css"; a kind's own file of that name stands in for
     one the project lacks), `kind`, `variant` where a kind has several designs, and
-    `incomplete` while its content is still being written.
+    `incomplete` while its content is still being written, and `press` when its
+    configuration asks for a press PDF too.
     """
     slug: str
     output: str
@@ -79,6 +145,8 @@ class Publication(ABC):
     # (a region of the world: "Americas / Caribbean").
     collection: str = ""
     group: str = ""
+    # Its press PDF's settings (a release then also writes <name>-press.pdf); None: none.
+    press: Press | None = None
 
     @abstractmethod
     def dependencies(self) -> list[Path]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pydyf
@@ -223,18 +224,44 @@ def render_pdf(html: str, project: Project, identifier: bytes, *, strict: bool,
     With a `mark`, every page carries it, laid out apart from the document (:func:`_stamp`).
     `kind_styles`: the kind's stylesheets, standing in for those the project lacks.
     """
-    fetcher = ProjectFetcher(project, kind_styles=kind_styles)
-    fonts = FontConfiguration()
-    base_url = f"{project.root.as_uri()}/"
+    def write(document, renderer: Renderer) -> bytes:
+        if mark:
+            _stamp(document, mark, renderer.base_url, renderer.fetcher, renderer.fonts)
+        # The identifier is the publication's, so that the same input gives the same bytes.
+        return document.write_pdf(pdf_identifier=identifier, finisher=mark_pagination,
+                                  **PDF_OPTIONS)
+
+    return render_with(html, project, write, strict=strict, source=source,
+                       kind_styles=kind_styles)
+
+
+@dataclass(frozen=True)
+class Renderer:
+    """What one rendering reads through: the project's fetcher, its fonts, its base URL."""
+    fetcher: ProjectFetcher
+    fonts: FontConfiguration
+    base_url: str
+
+
+def render_with(html: str, project: Project, write, *, strict: bool,
+                source: Path | None = None, kind_styles: Path | None = None,
+                stylesheets: tuple[str, ...] = ()) -> bytes:
+    """Lay out a print document and write it with `write(document, renderer) -> bytes`; a
+    ContentError (R001) for what the renderer reported meanwhile (errors always; warnings
+    too when `strict`) or for a URL it was refused. `stylesheets`: CSS applied after the
+    document's own (the press PDF's bleed and marks). Shared by the screen PDF and the press
+    PDF (core/press.py), so that both read the same files and fail the same way."""
+    renderer = Renderer(ProjectFetcher(project, kind_styles=kind_styles), FontConfiguration(),
+                        f"{project.root.as_uri()}/")
     with renderer_messages() as messages:
         try:
-            document = weasyprint.HTML(string=html, base_url=base_url,
-                                       url_fetcher=fetcher).render(font_config=fonts)
-            if mark:
-                _stamp(document, mark, base_url, fetcher, fonts)
-            # The identifier is the publication's, so that the same input gives the same bytes.
-            data = document.write_pdf(pdf_identifier=identifier, finisher=mark_pagination,
-                                      **PDF_OPTIONS)
+            extra = [weasyprint.CSS(string=css, base_url=renderer.base_url,
+                                    url_fetcher=renderer.fetcher, font_config=renderer.fonts)
+                     for css in stylesheets]
+            document = weasyprint.HTML(string=html, base_url=renderer.base_url,
+                                       url_fetcher=renderer.fetcher).render(
+                font_config=renderer.fonts, stylesheets=extra)
+            data = write(document, renderer)
         except RefusedURL as refusal:
             raise ContentError([Problem("R001", str(refusal), source)]) from None
     fatal = [m for m in messages if m.levelno >= logging.ERROR or strict]

@@ -50,6 +50,9 @@ CODES: dict[str, tuple[str, str]] = {
                                   "by its relative path"),
     "V020": ("stylesheet reference not allowed",
              "refer only to data: URLs and files under content/, styles/ or fonts/"),
+    "V024": ("invalid press settings",
+             "write 'press: true' for the defaults (a 3 mm bleed, crop marks), or "
+             "'press: {bleed: 3mm, marks: crop}'"),
     # R: rendering
     "R001": ("the renderer reported a problem", "correct the template, stylesheet or content it names"),
     "R002": ("output failed its check", "see the message; this is a bug in publish or its templates"),
@@ -67,6 +70,9 @@ CODES: dict[str, tuple[str, str]] = {
     "R007": ("an EPUB is not accessible: Ace by DAISY found a violation, or could not check",
              "the message names Ace's rule and the file in the EPUB; correct the template or "
              "content it points at; if Ace could not run, run scripts/setup.sh --test"),
+    "R008": ("the press PDF breaks a rule of PDF/X-4",
+             "the message names the rule; a press PDF is publish's own construction, so "
+             "this is a bug in publish (core/press.py) or in the stylesheet it adds"),
     # D: putting outputs in place
     "D001": ("the output folder is not publish's",
              "name an empty folder, or one that publish made (it holds manifest.json)"),

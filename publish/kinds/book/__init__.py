@@ -38,6 +38,7 @@ class BookPublication(Publication):
         self.source = config.folder
         self.date: datetime = as_instant(config.date)
         self.stylesheets = dict(config.stylesheets)
+        self.press = config.press
 
     def dependencies(self) -> list[Path]:
         return self.book.files

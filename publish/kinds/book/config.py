@@ -1,8 +1,9 @@
 """Loading a book's configuration: content/<folder>/book.yaml, every key checked.
 
-The configuration says what the book is (title, authors, publisher, language, date) and which
-chapters it holds, in order: Markdown files of the book's folder, or a chapter publish
-generates (`{generated: problem-codes}`). Every problem of the file is reported at once.
+The configuration says what the book is (title, authors, publisher, language, date), whether a
+release makes a press PDF of it too (`press:`), and which chapters it holds, in order:
+Markdown files of the book's folder, or a chapter publish generates
+(`{generated: problem-codes}`). Every problem of the file is reported at once.
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from pathlib import Path
 
 from ...core.embargo import EMBARGO_KINDS, Embargo, embargo_field
 from ...core.epub import stable_identifier
+from ...core.kind import Press, press_field
 from ...core.problems import ContentError, Problems, excerpt
 from ...core.sources import Fields, Node, Project
 from ...core.stylesheets import stylesheets_field
@@ -51,6 +53,7 @@ class BookConfig:
     keywords: list[str]
     chapters: list[ChapterSource]
     stylesheets: dict[str, tuple[str, ...]] = field(default_factory=lambda: dict(STYLESHEETS))
+    press: Press | None = None       # a press PDF too (`press:`), and its settings
 
     @property
     def slug(self) -> str:
@@ -69,7 +72,8 @@ def load_config(project: Project, path: Path) -> tuple[BookConfig | None, Proble
                     required={"kind": str, "title": str, "authors": list, "publisher": str,
                               "language": str, "date": (str, date), "chapters": list},
                     optional={"subtitle": str, "identifier": str, "embargo": EMBARGO_KINDS,
-                              "description": str, "keywords": list, "stylesheets": Node})
+                              "description": str, "keywords": list, "stylesheets": Node,
+                              "press": (bool, Node)})
     if fields.node is None:
         return None, problems
     folder = path.parent
@@ -88,6 +92,7 @@ def load_config(project: Project, path: Path) -> tuple[BookConfig | None, Proble
         keywords=_texts(fields, "keywords", problems, "keywords"),
         chapters=_chapters(project, fields, problems),
         stylesheets=stylesheets_field(project, fields, problems, STYLESHEETS),
+        press=press_field(fields, problems),
     )
     return (None if problems else config), problems
 

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from ...core import kind as core
 from ...core.embargo import EMBARGO_KINDS, Embargo, embargo_field
+from ...core.kind import Press, press_field
 from ...core.problems import ContentError, Problem, Problems, excerpt
 from ...core.sources import Fields, Project
 from ...core.stylesheets import stylesheets_field
@@ -106,6 +107,7 @@ class Profile:
     funding_note: Paragraph | None
     narrative: Narrative | None
     embargo: Embargo | None = None
+    press: Press | None = None  # its press PDF's settings (profile.yaml's `press:`)
     # What the narrative lacks (validate.UNWRITTEN): a review copy is made all the same.
     unwritten: tuple[Problem, ...] = ()
 
@@ -192,6 +194,12 @@ class Publication(core.Publication):
     def group(self) -> str:
         """The country's region, as catalogs file it: continent / region."""
         return f"{self.country.continent} / {self.country.region}"
+
+    @property
+    def press(self) -> Press | None:
+        """The profile's press PDF, if its profile.yaml asks for one: a printed run is decided
+        for each country, as its narrative is written (a factsheet has none)."""
+        return self.profile.press if self.profile is not None else None
 
     @property
     def embargo(self) -> Embargo | None:
@@ -334,8 +342,8 @@ def load_profile(profile_dir: Path, edition: Edition) -> tuple[Profile | None, P
             else:
                 fields = Fields(node, problems, path, what="profile.yaml", required={},
                                 optional={"country": str, "facts": dict, "funding_note": str,
-                                          "embargo": EMBARGO_KINDS})
-    facts = note = narrative = embargo = None
+                                          "embargo": EMBARGO_KINDS, "press": (bool, dict)})
+    facts = note = narrative = embargo = press = None
     if fields is not None and "facts" in fields.values:
         facts_fields = Fields(fields.get("facts"), problems, path, what="'facts'",
                               required={"capital": str, "population": int,
@@ -347,6 +355,7 @@ def load_profile(profile_dir: Path, edition: Edition) -> tuple[Profile | None, P
                            fields.line("funding_note"), profile_dir, problems)
     if fields is not None:
         embargo = embargo_field(fields, problems)
+        press = press_field(fields, problems)
     narrative_path = profile_dir / "narrative.md"
     if project.exists(narrative_path):
         try:
@@ -357,7 +366,8 @@ def load_profile(profile_dir: Path, edition: Edition) -> tuple[Profile | None, P
     if fields is None and project.exists(path):
         return None, problems
     source = path if project.exists(path) else narrative_path
-    return Profile(profile_dir, source, iso2, line, facts, note, narrative, embargo), problems
+    return Profile(profile_dir, source, iso2, line, facts, note, narrative, embargo,
+                   press), problems
 
 
 def _profile_country(profile_dir: Path, fields: Fields | None,
