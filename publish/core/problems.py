@@ -67,6 +67,14 @@ CODES: dict[str, tuple[str, str]] = {
     "R007": ("an EPUB is not accessible: Ace by DAISY found a violation, or could not check",
              "the message names Ace's rule and the file in the EPUB; correct the template or "
              "content it points at; if Ace could not run, run scripts/setup.sh --test"),
+    "R008": ("the cover SVG holds what a cover's drawing does not support",
+             "keep the cover template to svg (with a viewBox), title, desc, g, rect, text and "
+             "tspan, with the attributes the message lists; colours as #rgb or #rrggbb and "
+             "the project's font (Publish Sans)"),
+    "R009": ("the cover SVG is not well-formed XML",
+             "correct the cover template at the place shown (an unclosed element, or a bare "
+             "'&' or '<' in a text: Jinja's autoescaping escapes values, not the template's "
+             "own text)"),
     # D: putting outputs in place
     "D001": ("the output folder is not publish's",
              "name an empty folder, or one that publish made (it holds manifest.json)"),
