@@ -141,6 +141,10 @@ def assemble(spec: EpubSpec) -> bytes:
         cover.media_type = spec.cover.media_type
         cover.content = spec.cover.data
         book.add_item(cover)
+        # EpubCover's item carries properties="cover-image" (EPUB 3); reading systems of
+        # EPUB 2 find the cover by this meta instead, which ebooklib writes only in its
+        # set_cover (that would also make a cover page of its own, beside the kind's).
+        book.add_metadata(None, "meta", "", {"name": "cover", "content": "cover-image"})
     documents = []
     for index, document in enumerate(spec.documents, 1):
         item = epub.EpubHtml(uid=f"doc-{index}", file_name=document.name, title=document.title,
