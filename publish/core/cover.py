@@ -114,6 +114,12 @@ def fit(project: Project, text: str, width: float, size: float, weight: str = "b
     return max(options, key=lambda option: option.size)
 
 
+def text_width(project: Project, text: str, size: float, weight: str = "bold",
+               letter_spacing: float = 0) -> float:
+    """How wide `text` is drawn at `size`, in the viewBox's units, with the project's fonts."""
+    return _Fonts(project).width(str(text), size, _weight(weight, None), letter_spacing)
+
+
 def _balanced(words: list[str], count: int, width) -> tuple[str, ...]:
     """`words` on `count` lines whose widest is narrowest (few words: every split is tried)."""
     if count == 1:
@@ -131,13 +137,18 @@ def _balanced(words: list[str], count: int, width) -> tuple[str, ...]:
 def _fitting_size(lines: tuple[str, ...], width: float, size: float, weight: int,
                   spacing: float, fonts: _Fonts) -> int:
     """The largest whole font size up to `size` at which every line is at most `width` wide:
-    estimated in proportion, then measured, since hinting makes widths not quite linear."""
+    estimated in proportion, then measured either way, since hinting makes widths not quite
+    proportional to the size."""
+    def fits(candidate: int) -> bool:
+        return max(fonts.width(line, candidate, weight, spacing) for line in lines) <= width
+
     widest = max(fonts.width(line, size, weight, spacing) for line in lines)
-    fitting = int(min(size, size * width / widest)) if widest > 0 else int(size)
-    while fitting > 1 and max(fonts.width(line, fitting, weight, spacing)
-                              for line in lines) > width:
+    fitting = max(1, int(min(size, size * width / widest)) if widest > 0 else int(size))
+    while fitting + 1 <= size and fits(fitting + 1):
+        fitting += 1
+    while fitting > 1 and not fits(fitting):
         fitting -= 1
-    return max(1, fitting)
+    return fitting
 
 
 class _Fonts:
@@ -157,24 +168,20 @@ class _Fonts:
         """The advance of `text` in the viewBox's units, as :func:`_draw_text` places it."""
         return _advance(self.font(weight, size), text, spacing * SCALE) / SCALE
 
-    def box(self, text: str, size: float, weight: int, spacing: float, x: float, y: float,
-            anchor: str) -> tuple[float, float, float, float]:
-        """The box the drawn glyphs of `text` cover, in the viewBox's units."""
-        font = self.font(weight, size)
-        start = _start(x * SCALE, _advance(font, text, spacing * SCALE), anchor)
-        left, top, right, bottom = None, None, None, None
-        for char, offset in _placed(font, text, spacing * SCALE):
-            if not char.strip():
-                continue
-            box = font.getbbox(char, anchor="ls")
-            left = box[0] + start + offset if left is None else min(left, box[0] + start + offset)
-            right = box[2] + start + offset if right is None else max(right, box[2] + start + offset)
-            top = box[1] if top is None else min(top, box[1])
-            bottom = box[3] if bottom is None else max(bottom, box[3])
-        if left is None:
-            return (x, y, x, y)
-        return (left / SCALE, (y * SCALE + top) / SCALE, right / SCALE,
-                (y * SCALE + bottom) / SCALE)
+    def drawn(self, run: _Run) -> DrawnText:
+        """Where a line of text is drawn: its advance and its glyphs' ink, in the viewBox's
+        units."""
+        font = self.font(run.weight, run.size)
+        advance = _advance(font, run.text, run.spacing * SCALE)
+        start = _start(run.x * SCALE, advance, run.anchor)
+        boxes = [(left + start + offset, top, right + start + offset, bottom)
+                 for char, offset in _placed(font, run.text, run.spacing * SCALE)
+                 if char.strip()
+                 for left, top, right, bottom in [font.getbbox(char, anchor="ls")]]
+        baseline = run.y * SCALE
+        ink = (min(box[0] for box in boxes) / SCALE, (baseline + min(box[1] for box in boxes)) / SCALE,
+               max(box[2] for box in boxes) / SCALE, (baseline + max(box[3] for box in boxes)) / SCALE)
+        return DrawnText(run.text, start / SCALE, (start + advance) / SCALE, ink)
 
 
 # Kept for the process: an edition's covers use a few fonts at a few sizes. Keyed by the
@@ -368,12 +375,21 @@ def text_runs(svg: str, source: Path | None = None) -> list[_Run]:
             if isinstance(shape, _Run)]
 
 
-def text_boxes(svg: str, project: Project) -> list[tuple[str, tuple[float, float, float, float]]]:
-    """Each line of text of a cover and the box its glyphs cover, in the viewBox's units."""
+@dataclass(frozen=True)
+class DrawnText:
+    """A line of a cover's text as drawn, in the viewBox's units: from `start` to `end` by
+    its advance (what :func:`fit` measures), and the box its glyphs' ink covers (left, top,
+    right, bottom), which a glyph's overhang, such as a J's hook, may take a little past."""
+    text: str
+    start: float
+    end: float
+    ink: tuple[float, float, float, float]
+
+
+def text_boxes(svg: str, project: Project) -> list[DrawnText]:
+    """Each line of text of a cover SVG, as it is drawn."""
     fonts = _Fonts(project)
-    return [(run.text, fonts.box(run.text, run.size, run.weight, run.spacing, run.x, run.y,
-                                 run.anchor))
-            for run in text_runs(svg)]
+    return [fonts.drawn(run) for run in text_runs(svg)]
 
 
 def _runs(element: ElementTree.Element, style: dict, source: Path | None) -> list[_Run]:
