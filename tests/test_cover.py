@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import itertools
 import shutil
+import time
 import zipfile
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -276,3 +277,27 @@ def test_a_projects_own_cover_outside_the_subset_is_a_problem_at_its_file(tmp_pa
         publication.epub(Rendering(project, None, datetime(2026, 1, 1, tzinfo=UTC)))
     (problem,) = raised.value.problems
     assert (problem.code, problem.file) == ("R008", own)
+
+
+def test_fit_measures_the_text_shown_not_its_markup(index_project):
+    from markupsafe import Markup
+    assert fit(index_project, Markup("Caribbean &amp; Central"), 1000, 44).lines \
+        == ("Caribbean & Central",)
+
+
+@pytest.mark.parametrize("arguments", [dict(width=0), dict(size=-3), dict(lines=0),
+                                       dict(lines=99), dict(size="big"), dict(size=5000)])
+def test_fit_given_what_it_cannot_use_is_a_template_problem(arguments, index_project):
+    with pytest.raises(ContentError) as raised:
+        fit(index_project, **{"text": "Chad", "width": 1000, "size": 120, **arguments})
+    (problem,) = raised.value.problems
+    assert problem.code == "R005" and problem.message.startswith("fit() cannot use its ")
+
+
+def test_fit_breaks_a_long_text_quickly(index_project):
+    """Many words on many lines: each way to break is not tried, each line is measured once."""
+    words = " ".join(f"word{number}" for number in range(120))
+    started = time.perf_counter()
+    fitted = fit(index_project, words, 1000, 40, lines=6)
+    assert time.perf_counter() - started < 5
+    assert len(fitted.lines) == 6 and " ".join(fitted.lines) == words

@@ -19,9 +19,10 @@ import io
 import re
 import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
+from markupsafe import Markup
 from PIL import Image, ImageDraw, ImageFont
 
 from .problems import ContentError, Problem, excerpt
@@ -57,6 +58,9 @@ SCALE = 1
 # Colours of the PNG's palette: a cover is a few flat colours and their antialiased edges.
 PALETTE_COLOURS = 64
 DEFAULT_SIZE = 16.0   # SVG's initial font size
+MAX_SIZE = 1000       # the largest font size a cover draws or fits, in the viewBox's units
+MAX_UNITS = 4000      # the largest viewBox a cover may have, each way
+MAX_LINES = 6         # the most lines fit() breaks a text into
 
 
 class CoverProblem(ContentError):
@@ -97,21 +101,44 @@ def fit(project: Project, text: str, width: float, size: float, weight: str = "b
     `lines` lines, broken between words. It keeps to fewer lines while that allows
     `min_size` or more (by default three quarters of `size`); a text that fits nowhere at
     `min_size` gets the size at which it does fit, however small: a cover never clips."""
+    _check_fit(width, size, lines, min_size, letter_spacing)
     fonts = _Fonts(project)
     font_weight = _weight(weight, None)
-    words = " ".join(str(text).split()).split(" ")
+    # What is drawn, not its markup: a value a template marked safe comes escaped.
+    shown = text.unescape() if isinstance(text, Markup) else str(text)
+    words = shown.split() or [""]
     floor = size * 0.75 if min_size is None else min_size
     options = []
-    for count in range(1, max(1, lines) + 1):
-        if count > len(words):
-            break
-        split = _balanced(words, count, lambda line: fonts.width(line, size, font_weight,
-                                                                  letter_spacing))
+
+    @cache
+    def measured(line: str) -> float:  # each line a break can make, measured once
+        return fonts.width(line, size, font_weight, letter_spacing)
+
+    for count in range(1, min(lines, len(words)) + 1):
+        split = _balanced(tuple(words), count, measured)
         fitting = _fitting_size(split, width, size, font_weight, letter_spacing, fonts)
         if fitting >= floor:
             return Fitted(fitting, split)
         options.append(Fitted(fitting, split))
-    return max(options, key=lambda option: option.size)
+    return max(options, key=lambda option: option.size)  # the first, of fewest lines, on a tie
+
+
+def _check_fit(width, size, lines, min_size, spacing) -> None:
+    """fit()'s arguments, as a template gives them: a mistake is the template's problem."""
+    numbers = {"width": width, "size": size, "letter_spacing": spacing,
+               **({"min_size": min_size} if min_size is not None else {})}
+    wrong = [name for name, value in numbers.items()
+             if isinstance(value, bool) or not isinstance(value, int | float)
+             or not -MAX_UNITS <= value <= MAX_UNITS]
+    if not isinstance(lines, int) or not 1 <= lines <= MAX_LINES:
+        wrong.append("lines")
+    if not wrong and (width <= 0 or not 0 < size <= MAX_SIZE):
+        wrong.append("width" if width <= 0 else "size")
+    if wrong:
+        raise ContentError([Problem(
+            "R005", f"fit() cannot use its {', '.join(wrong)}",
+            hint=f"give fit() a width over 0, a size over 0 and at most {MAX_SIZE}, and "
+                 f"1 to {MAX_LINES} lines, in the cover's units")])
 
 
 def text_width(project: Project, text: str, size: float, weight: str = "bold",
@@ -120,18 +147,27 @@ def text_width(project: Project, text: str, size: float, weight: str = "bold",
     return _Fonts(project).width(str(text), size, _weight(weight, None), letter_spacing)
 
 
-def _balanced(words: list[str], count: int, width) -> tuple[str, ...]:
-    """`words` on `count` lines whose widest is narrowest (few words: every split is tried)."""
-    if count == 1:
-        return (" ".join(words),)
-    best = None
-    for first in range(1, len(words) - count + 2):
-        rest = _balanced(words[first:], count - 1, width)
-        candidate = (" ".join(words[:first]), *rest)
-        widest = max(width(line) for line in candidate)
-        if best is None or widest < best[0]:
-            best = (widest, candidate)
-    return best[1]
+def _balanced(words: tuple[str, ...], count: int, width) -> tuple[str, ...]:
+    """`words` on `count` lines whose widest is narrowest: of the ways to break the words
+    from each one on, the best is found once (a long text takes many words' widths, not
+    every way to break it)."""
+    @cache
+    def best(start: int, left: int) -> tuple[float, tuple[str, ...]]:
+        if left == 1:
+            line = " ".join(words[start:])
+            return width(line), (line,)
+        found = None
+        for end in range(start + 1, len(words) - left + 2):
+            line = " ".join(words[start:end])
+            if found is not None and width(line) >= found[0]:
+                break  # a longer first line is only wider
+            widest, rest = best(end, left - 1)
+            candidate = (max(width(line), widest), (line, *rest))
+            if found is None or candidate[0] < found[0]:
+                found = candidate
+        return found
+
+    return best(0, count)[1]
 
 
 def _fitting_size(lines: tuple[str, ...], width: float, size: float, weight: int,
@@ -258,9 +294,9 @@ def _view_box(root: ElementTree.Element, source: Path | None) -> tuple[float, fl
     values = (root.get("viewBox") or "").replace(",", " ").split()
     if len(values) != 4 or any(not NUMBER.fullmatch(value) for value in values) \
             or float(values[0]) != 0 or float(values[1]) != 0 \
-            or not 0 < float(values[2]) <= 4000 or not 0 < float(values[3]) <= 4000:
+            or not 0 < float(values[2]) <= MAX_UNITS or not 0 < float(values[3]) <= MAX_UNITS:
         raise _problem("the cover's <svg> needs a viewBox \"0 0 width height\" (each at "
-                       f"most 4000), not {excerpt(repr(root.get('viewBox')))}", source)
+                       f"most {MAX_UNITS}), not {excerpt(repr(root.get('viewBox')))}", source)
     return float(values[2]), float(values[3])
 
 
@@ -424,8 +460,8 @@ def _run(text: str | None, x: float, y: float, style: dict, source: Path | None)
     if anchor not in ANCHORS:
         raise _problem(f"text-anchor {excerpt(repr(anchor))} is not start, middle or end", source)
     size = _style_number(style, "font-size", DEFAULT_SIZE, source)
-    if not 0 < size <= 1000:
-        raise _problem(f"font-size {size:g} is not between 0 and 1000", source)
+    if not 0 < size <= MAX_SIZE:
+        raise _problem(f"font-size {size:g} is not between 0 and {MAX_SIZE}", source)
     return _Run(_collapsed(text), x, y, size, _weight(style.get("font-weight", "normal"), source),
                 _style_number(style, "letter-spacing", 0, source), ANCHORS[anchor],
                 _colour(style.get("fill"), source))
