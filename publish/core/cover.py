@@ -260,13 +260,13 @@ def _png(image: Image.Image) -> bytes:
     return out.getvalue()
 
 
-def _problem(message: str, source: Path | None, line: int | None = None,
-             code: str = "R008") -> CoverProblem:
-    hint = None if code != "R008" else (
-        "a cover may hold svg (with a viewBox), title, desc, g, rect and text with tspan, "
-        "with the attributes x, y, dy, width, height, fill (#rgb or #rrggbb), font-size, "
-        "font-weight, font-family, letter-spacing and text-anchor")
-    return CoverProblem([Problem(code, message, source, line, hint=hint)])
+def _problem(message: str, source: Path | None) -> CoverProblem:
+    """R008: what the SVG asks for is outside what a cover draws; the hint lists what is."""
+    return CoverProblem([Problem(
+        "R008", message, source,
+        hint="a cover may hold svg (with a viewBox), title, desc, g, rect and text with tspan, "
+             "with the attributes x, y, dy, width, height, fill (#rgb or #rrggbb), font-size, "
+             "font-weight, font-family, letter-spacing and text-anchor")])
 
 
 def _parse(svg: str, source: Path | None) -> ElementTree.Element:
