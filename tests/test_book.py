@@ -62,7 +62,7 @@ OUTLINE = [
 ]
 # The words of the SVG image of the first chapter.
 IMAGE_WORDS = ["MarkdownchecksHTMLPDFEPUB"]
-DOCUMENTS = ["title.xhtml", "chapter-1.xhtml", "chapter-2.xhtml", "chapter-3.xhtml",
+DOCUMENTS = ["cover.xhtml", "title.xhtml", "chapter-1.xhtml", "chapter-2.xhtml", "chapter-3.xhtml",
              "chapter-4.xhtml"]
 
 
@@ -294,7 +294,7 @@ def test_epubcheck_finds_nothing(built):
     assert verify_epub(built.epub.read_bytes()) == []
 
 
-def test_the_spine_is_the_title_page_then_the_chapters(built):
+def test_the_spine_is_the_cover_the_title_page_then_the_chapters(built):
     opf = etree.fromstring(built.epub_file("content.opf"))
     ns = {"opf": "http://www.idpf.org/2007/opf"}
     hrefs = {item.get("id"): item.get("href") for item in opf.iterfind(".//opf:item", ns)}
@@ -332,9 +332,9 @@ def test_every_epub_link_leads_to_an_element_of_its_document(built):
             assert document in ids, href
             assert not fragment or fragment in ids[document], (name, href)
             checked += 1
-    # The navigation's 19 entries and 1 landmark, 12 cross-references, 7 calls of notes
-    # and 6 notes' links back.
-    assert checked == 19 + 1 + 12 + 7 + 6
+    # The navigation's 19 entries and 2 landmarks (the cover, the text), 12 cross-references,
+    # 7 calls of notes and 6 notes' links back.
+    assert checked == 19 + 2 + 12 + 7 + 6
 
 
 def test_every_epub_footnote_is_a_note_that_links_back(built):

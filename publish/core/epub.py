@@ -26,6 +26,7 @@ from ebooklib import epub
 from fontTools import subset
 from fontTools.ttLib import TTFont
 
+from .cover import draw_cover
 from .sources import MAX_ASSET_BYTES, Project
 from .stylesheets import read_stylesheet, referenced_files
 
@@ -39,7 +40,7 @@ WCAG_2_2_AA = "EPUB Accessibility 1.1 - WCAG 2.2 Level AA"
 @dataclass(frozen=True)
 class Asset:
     """A file of the EPUB other than a document: a stylesheet, an image, a font."""
-    name: str           # its path in the EPUB, such as "images/cover.svg"
+    name: str           # its path in the EPUB, such as "images/cover.png"
     media_type: str
     data: bytes
 
@@ -74,7 +75,9 @@ class EpubSpec:
     subjects: list[str] = field(default_factory=list)
     stylesheets: list[Asset] = field(default_factory=list)   # linked from every document
     assets: list[Asset] = field(default_factory=list)        # images, fonts
-    cover: Asset | None = None                               # the cover image
+    # The cover image (:func:`cover_image`): the one place the cover's PNG comes from, for the
+    # EPUB and for what the build puts beside it.
+    cover: Asset | None = None
     landmarks: list[tuple[str, str, str]] = field(default_factory=list)  # type, href, title
     # What a reader needs to know of the book's accessibility, in a sentence or two: what is
     # accessible, and what is not (say, a chart's bars, whose figures a table repeats).
@@ -100,6 +103,16 @@ def project_fonts(project: Project, stylesheets: list[Asset]) -> list[Asset]:
                           for stylesheet in stylesheets))
     return [Asset(f"fonts/{font.name}", FONT_MEDIA_TYPE, project.read_bytes(font, MAX_ASSET_BYTES))
             for font in sorted((project.root / "fonts").glob("*.ttf")) if font in named]
+
+
+COVER_IMAGE = "images/cover.png"   # where a kind's cover document shows the cover
+
+
+def cover_image(svg: str, project: Project, template: str | None = None) -> Asset:
+    """The EPUB's cover image: the kind's cover SVG (rendered from its template, the file
+    a problem points at) drawn as a PNG with the project's fonts (:mod:`publish.core.cover`)."""
+    return Asset(COVER_IMAGE, "image/png",
+                 draw_cover(svg, project, Path(template) if template else None))
 
 
 def assemble(spec: EpubSpec) -> bytes:
@@ -128,6 +141,10 @@ def assemble(spec: EpubSpec) -> bytes:
         cover.media_type = spec.cover.media_type
         cover.content = spec.cover.data
         book.add_item(cover)
+        # EpubCover's item carries properties="cover-image" (EPUB 3); reading systems of
+        # EPUB 2 find the cover by this meta instead, which ebooklib writes only in its
+        # set_cover (that would also make a cover page of its own, beside the kind's).
+        book.add_metadata(None, "meta", "", {"name": "cover", "content": "cover-image"})
     documents = []
     for index, document in enumerate(spec.documents, 1):
         item = epub.EpubHtml(uid=f"doc-{index}", file_name=document.name, title=document.title,

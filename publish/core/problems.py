@@ -73,6 +73,14 @@ CODES: dict[str, tuple[str, str]] = {
     "R008": ("the press PDF breaks a rule of PDF/X-4",
              "the message names the rule; a press PDF is publish's own construction, so "
              "this is a bug in publish (core/press.py) or in the stylesheet it adds"),
+    "R009": ("the cover SVG holds what a cover's drawing does not support",
+             "keep the cover template to svg (with a viewBox), title, desc, g, rect, text and "
+             "tspan, with the attributes the message lists; colours as #rgb or #rrggbb and "
+             "the project's font (Publish Sans)"),
+    "R010": ("the cover SVG is not well-formed XML",
+             "correct the cover template at the place shown (an unclosed element, or a bare "
+             "'&' or '<' in a text: Jinja's autoescaping escapes values, not the template's "
+             "own text)"),
     # D: putting outputs in place
     "D001": ("the output folder is not publish's",
              "name an empty folder, or one that publish made (it holds manifest.json)"),

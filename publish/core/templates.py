@@ -12,13 +12,14 @@ link that leads outside, a pipe or a '..' is refused, never followed.
 """
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 
 import jinja2
 from jinja2.loaders import split_template_path
 from jinja2.sandbox import SandboxedEnvironment
 
+from .cover import fit
 from .problems import ContentError, Problem
 from .sources import Project
 
@@ -84,7 +85,7 @@ def _environment(project: Project, kind_templates: Path, kind_name: str | None,
                  overrides: tuple) -> SandboxedEnvironment:
     folder = project.root / PROJECT_TEMPLATES
     own = [ProjectLoader(project, folder / kind_name)] if kind_name else []
-    return _Sandbox(
+    environment = _Sandbox(
         loader=jinja2.ChoiceLoader([*own, ProjectLoader(project, folder),
                                     jinja2.FileSystemLoader(kind_templates)]),
         autoescape=True,
@@ -93,6 +94,10 @@ def _environment(project: Project, kind_templates: Path, kind_name: str | None,
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    # fit(text, width, size, ...): a text's font size and lines so that it fits a width,
+    # measured with the project's fonts as a cover is drawn (publish.core.cover.fit).
+    environment.globals["fit"] = partial(fit, project)
+    return environment
 
 
 def template_problem(error: jinja2.TemplateError, project: Project) -> ContentError:

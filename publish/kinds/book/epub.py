@@ -1,12 +1,20 @@
 """The book's EPUB 3, as a description the core assembles (:func:`publish.core.epub.assemble`).
 
-A title page, then one XHTML document per chapter with its footnotes at its end; the
-navigation document lists the chapters and their sections; figures' images, the stylesheets
-and the project's fonts go with them.
+A cover (the kind's cover.svg, drawn as a PNG), a title page, then one XHTML document per
+chapter with its footnotes at its end; the navigation document lists the chapters and their
+sections; figures' images, the stylesheets and the project's fonts go with them.
 """
 from __future__ import annotations
 
-from ...core.epub import Asset, Document, EpubSpec, TocEntry, project_fonts, stylesheet_assets
+from ...core.epub import (
+    Asset,
+    Document,
+    EpubSpec,
+    TocEntry,
+    cover_image,
+    project_fonts,
+    stylesheet_assets,
+)
 from ...core.kind import Kind, Rendering
 from ...core.references import IMAGE_TYPES
 from ...core.sources import MAX_ASSET_BYTES
@@ -14,6 +22,7 @@ from .book import Book
 from .html import Entry, Page, chapter_views, render
 from .render import Medium, epub_image_name
 
+COVER_PAGE = "cover.xhtml"
 TITLE_PAGE = "title.xhtml"
 # How deep the navigation goes: chapters, their '##' sections and the '###' below them.
 NAV_DEPTH = 3
@@ -31,7 +40,8 @@ def book_epub(kind: Kind, book: Book, rendering: Rendering,
     project = rendering.project
     medium = Medium("epub", project)
     page = Page(book, rendering, stylesheets, chapter_views(book, medium))
-    documents = [Document(TITLE_PAGE, config.title, render(kind, page, "epub/title.html"))]
+    documents = [Document(COVER_PAGE, config.title, render(kind, page, "epub/cover.html")),
+                 Document(TITLE_PAGE, config.title, render(kind, page, "epub/title.html"))]
     documents += [Document(chapter.document, chapter.title,
                            render(kind, page, "epub/chapter.html", chapter=chapter))
                   for chapter in page.chapters]
@@ -50,9 +60,12 @@ def book_epub(kind: Kind, book: Book, rendering: Rendering,
         subjects=list(config.keywords),
         stylesheets=css,
         assets=[*_images(book, rendering), *project_fonts(project, css)],
+        cover=cover_image(render(kind, page, "cover.svg"), project,
+                          kind.environment(project).get_template("cover.svg").filename),
         # Landmarks may only lead to documents of the reading order, which the navigation
         # document is not (EPUBCheck RSC-011).
-        landmarks=[("text", book.chapters[0].document, "Start of the text")],
+        landmarks=[("cover", COVER_PAGE, "Cover"),
+                   ("text", book.chapters[0].document, "Start of the text")],
         accessibility_summary=SUMMARY,
     )
 

@@ -14,12 +14,13 @@ from ...core.epub import (
     Document,
     EpubSpec,
     TocEntry,
+    cover_image,
     project_fonts,
     stable_identifier,
     stylesheet_assets,
 )
 from ...core.sources import MAX_ASSET_BYTES, Project
-from .html import Page, chart_svg, render
+from .html import Page, chart_svg, environment, render
 
 SUMMARY = ("Every chart's scores and changes are also given as text, in a data table below "
            "it, and every chart and the cover have text alternatives: the bars and the colours "
@@ -94,7 +95,8 @@ def epub_spec(page: Page, project: Project, modified: datetime,
         subjects=["organized crime"],
         stylesheets=css,
         assets=[*project_fonts(project, css), *charts, *images],
-        cover=Asset("images/cover.svg", "image/svg+xml", render(page, "cover.svg").encode()),
+        cover=cover_image(render(page, "cover.svg"), project,
+                          environment(project).get_template("cover.svg").filename),
         landmarks=[("cover", "cover.xhtml", "Cover"), ("text", "scores.xhtml", "Scores")],
         accessibility_summary=SUMMARY,
         accessibility_features=("structuralNavigation", "tableOfContents", "readingOrder",
