@@ -14,6 +14,7 @@ import json
 import os
 import shutil
 from functools import cache
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from .. import __version__
@@ -40,10 +41,25 @@ def digest_files(project: Project, paths, base: Path, hashed: dict | None = None
     return digest.hexdigest()
 
 
+# The libraries whose versions the outputs' bytes depend on: the same code of publish with
+# another WeasyPrint, Pillow or FreeType (which Pillow's wheels carry) draws other bytes.
+RENDERERS = ("weasyprint", "pydyf", "pillow", "fonttools", "ebooklib", "pikepdf")
+
+
 @cache
 def tool_digest() -> str:
-    """publish itself: its version, code, templates and styles."""
-    return hashlib.sha256(__version__.encode() + folder_digest(PACKAGE).encode()).hexdigest()
+    """publish itself (its version, code, templates and styles) and the versions of the
+    libraries that draw its outputs."""
+    versions = ",".join(f"{name}={_version(name)}" for name in RENDERERS)
+    return hashlib.sha256(f"{__version__}:{versions}:{folder_digest(PACKAGE)}".encode()
+                          ).hexdigest()
+
+
+def _version(distribution: str) -> str:
+    try:
+        return version(distribution)
+    except PackageNotFoundError:
+        return "none"
 
 
 @cache
