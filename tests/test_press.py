@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import shutil
 import subprocess
 import sys
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,9 +18,9 @@ import pikepdf
 import pytest
 from conftest import KYRGYZSTAN, MANUAL, PROJECT, run_cli
 
-from publish.build import select
-from publish.core.kind import Press, Rendering
-from publish.core.pdf import render_pdf
+from publish.build import identifier as build_identifier
+from publish.build import release_date, select
+from publish.core.kind import Press
 from publish.core.press import MM, PROFILE, check_press, render_press_pdf
 from publish.core.sources import Project
 
@@ -28,24 +30,22 @@ BLEED = 3 * MM                 # the bleed both publications ask for, in points
 BEYOND = (2 * 3 + 3) * MM      # how far the media box reaches: twice the bleed and the gap
 
 
-def press_pdf(path) -> bytes:
-    """The press PDF of the one publication `path` names that asks for one."""
-    project = Project.at(PROJECT)
+def publication_of(path):
+    """The one publication `path` names that asks for a press PDF."""
     (publication,) = [p for p in select(PROJECT, [Path(path)]).publications() if p.press]
-    html = publication.print_html(Rendering(project, None, DATE))
-    return render_press_pdf(html, project, IDENTIFIER, press=publication.press, date=DATE,
-                            strict=True, source=publication.source,
-                            kind_styles=publication.kind.styles)
+    return publication
 
 
 @pytest.fixture(scope="session")
-def manual_press() -> bytes:
-    return press_pdf(MANUAL)
+def manual_press(manual) -> bytes:
+    """The manual's press PDF, as its release wrote it (conftest.py's `manual`)."""
+    return (manual / "manual-press.pdf").read_bytes()
 
 
 @pytest.fixture(scope="session")
-def profile_press() -> bytes:
-    return press_pdf(KYRGYZSTAN)
+def profile_press(dist) -> bytes:
+    """The Kyrgyzstan profile's press PDF, as its release wrote it (conftest.py's `dist`)."""
+    return (dist / "gocindex-2025/kyrgyzstan-press.pdf").read_bytes()
 
 
 @pytest.fixture(params=["manual", "profile"])
@@ -113,14 +113,21 @@ def test_rgb_colour_is_srgb_through_a_default_colour_space(press):
             assert space[1].read_bytes()[12:20] == b"mntrRGB "
 
 
-def test_the_xmp_identifies_pdf_x4_and_carries_the_release_date(press):
+@pytest.mark.parametrize("path", [MANUAL, KYRGYZSTAN], ids=["manual", "profile"])
+def test_the_xmp_identifies_pdf_x4_and_carries_the_release_date(manual_press, profile_press,
+                                                                 path):
+    press = manual_press if path == MANUAL else profile_press
+    publication = publication_of(path)
+    date = release_date(publication)
     with pikepdf.open(io.BytesIO(press)) as pdf:
         xmp = pdf.open_metadata()
         assert xmp.get("{http://www.npes.org/pdfx/ns/id/}GTS_PDFXVersion") == "PDF/X-4"
-        assert xmp.get("xmp:CreateDate") == "2026-11-27T00:00:00Z"
-        assert xmp.get("xmp:ModifyDate") == "2026-11-27T00:00:00Z"
-        assert xmp.get("xmpMM:DocumentID") == "xmp.did:b9acec02-5724-5e5d-a08d-28177c8164ce"
-        assert str(pdf.docinfo.CreationDate) == str(pdf.docinfo.ModDate) == "D:20261127000000Z"
+        assert xmp.get("xmp:CreateDate") == xmp.get("xmp:ModifyDate") == \
+            date.strftime("%Y-%m-%dT%H:%M:%SZ")
+        document_id = uuid.uuid5(uuid.NAMESPACE_OID, build_identifier(publication).hex())
+        assert xmp.get("xmpMM:DocumentID") == f"xmp.did:{document_id}"
+        assert str(pdf.docinfo.CreationDate) == str(pdf.docinfo.ModDate) == \
+            date.strftime("D:%Y%m%d%H%M%SZ")
         assert pdf.docinfo.Trapped == pikepdf.Name("/False")
         assert not pdf.is_encrypted
 
@@ -179,14 +186,10 @@ def test_the_same_bytes_in_any_time_zone():
     assert check_press(outputs[0], 3.0) == []
 
 
-def test_inside_the_trim_the_press_pdf_is_the_screen_pdf(profile_press, tmp_path):
+def test_inside_the_trim_the_press_pdf_is_the_screen_pdf(profile_press, pdf_path, tmp_path):
     """The press adds a bleed and marks around the pages, and changes nothing on them: the
-    same pages, with the same text."""
-    project = Project.at(PROJECT)
-    (publication,) = [p for p in select(PROJECT, [Path(KYRGYZSTAN)]).publications() if p.press]
-    html = publication.print_html(Rendering(project, None, DATE))
-    screen = render_pdf(html, project, IDENTIFIER, strict=True, source=publication.source,
-                        kind_styles=publication.kind.styles)
+    same pages, with the same text as the released PDF's."""
+    screen = pdf_path.read_bytes()
     texts = []
     for name, data in (("screen", screen), ("press", profile_press)):
         path = tmp_path / f"{name}.pdf"
@@ -392,3 +395,20 @@ def test_press_true_asks_for_the_defaults_and_false_for_none(tmp_path):
     replace_in(root, BOOK_YAML, "press: true", "press: false")
     (publication,) = select(root).publications()
     assert publication.press is None
+
+
+def test_a_press_pdf_qpdf_finds_damaged_is_refused(profile_press):
+    """A cross-reference table that is not where the trailer says: qpdf reads the file by
+    reconstructing it, and warns; `qpdf --check` fails on that, and so does check_press."""
+    found = re.search(rb"startxref\s+(\d+)", profile_press)
+    damaged = (profile_press[:found.start(1)] + str(int(found.group(1)) + 7).encode()
+               + profile_press[found.end(1):])
+    problems = check_press(damaged, 3.0)
+    assert problems and all(p.code == "R008" for p in problems)
+    assert any(p.message.startswith("structure: qpdf check: WARNING") and "damaged" in p.message
+               for p in problems), problems
+
+
+def test_what_is_not_a_pdf_is_one_problem_not_a_traceback():
+    (problem,) = check_press(b"%PDF-1.6 not really", 3.0)
+    assert problem.message.startswith("structure: qpdf cannot read it: ")

@@ -110,7 +110,8 @@ def report(outputs: list[Output], ace: AceRun) -> dict:
                       {"check": "PDF structure", "by": "qpdf (pikepdf)", "verdict": "pass"}]
         elif output.format == "press":
             checks = [{"check": "PDF/X-4 rules (a printer's file, not for reading)",
-                       "by": f"publish {__version__}", "verdict": "pass"}]
+                       "by": f"publish {__version__}", "verdict": "pass"},
+                      {"check": "PDF structure", "by": "qpdf (pikepdf)", "verdict": "pass"}]
         else:
             checks = [{"check": "EPUB 3 conformance", "by": f"EPUBCheck {_epubcheck_version()}",
                        "verdict": "pass"}, _ace_check(output, ace)]

@@ -202,8 +202,14 @@ def check_press(pdf: bytes, bleed_mm: float, *, crop_marks: bool = True,
     """What breaks PDF/X-4, or the press PDF asked for, in a press PDF: a problem (R008) for
     each, naming its rule. `bleed_mm`: the bleed asked for (Press.bleed_mm); `crop_marks`:
     whether crop marks were asked for (Press.crop_marks); `file`: the file to name."""
-    with pikepdf.open(io.BytesIO(pdf)) as document:
-        found = [*_encryption(document), *_version(document), *_identification(document),
+    try:
+        document = pikepdf.open(io.BytesIO(pdf))
+    except pikepdf.PdfError as error:
+        return [Problem("R008", f"structure: qpdf cannot read it: {error}", file)]
+    with document:
+        # What `qpdf --check` finds, warnings included, as for every PDF publish writes.
+        found = [("structure", f"qpdf check: {line}") for line in document.check_pdf_syntax()]
+        found += [*_encryption(document), *_version(document), *_identification(document),
                  *_output_intent(document), *_boxes(document, bleed_mm * MM),
                  *_fonts(document), *_trapped(document), *_dates(document)]
         if crop_marks:
