@@ -32,12 +32,19 @@ def test_the_manifest_names_the_reports_with_their_hashes(dist):
 
 def test_every_released_file_has_its_checks_and_verdicts(dist, report):
     manifest = json.loads((dist / "manifest.json").read_text(encoding="utf-8"))
-    assert [f["path"] for f in report["files"]] == sorted(f["path"] for f in manifest["files"])
+    # Every file but the images (which no check reads): the PDF, the EPUB, the press PDF.
+    assert [f["path"] for f in report["files"]] == sorted(
+        f["path"] for f in manifest["files"] if f["kind"] in ("pdf", "epub", "press"))
     for file in report["files"]:
         checks = {check["check"]: check for check in file["checks"]}
         if file["format"] == "pdf":
             assert checks["PDF/UA-1 rules"]["rules"] == list(RULES)
             assert {c["verdict"] for c in checks.values()} == {"pass"}
+        elif file["format"] == "press":
+            assert file["path"].endswith("-press.pdf")
+            assert {c["verdict"] for c in checks.values()} == {"pass"}
+            assert set(checks) == {"PDF/X-4 rules (a printer's file, not for reading)",
+                                   "PDF structure"}
         else:
             assert checks["EPUB 3 conformance"]["by"].startswith("EPUBCheck ")
             assert checks["EPUB accessibility"] == {

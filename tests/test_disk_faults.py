@@ -133,6 +133,8 @@ def test_a_cache_that_cannot_be_written(tmp_path, fault):
     assert code == 0, err
     assert "cannot keep gocindex-2025-kyrgyzstan in the cache" in err
     assert "1 built" in out
-    assert sorted(tree(dist)) == ["SHA256SUMS", "gocindex-2025/kyrgyzstan-draft.epub",
-                                  "gocindex-2025/kyrgyzstan-draft.pdf", "manifest.json"]
+    assert sorted(tree(dist)) == [
+        "SHA256SUMS", "catalog.xml", "gocindex-2025/kyrgyzstan-draft-cover.png",
+        "gocindex-2025/kyrgyzstan-draft-thumbnail.png", "gocindex-2025/kyrgyzstan-draft.epub",
+        "gocindex-2025/kyrgyzstan-draft.pdf", "index.html", "manifest.json", "opds.json"]
     assert list(cache.iterdir()) == []

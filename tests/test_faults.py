@@ -93,7 +93,7 @@ def test_sigkill_of_the_parent_leaves_no_child(dist):
     assert _leftovers(dist) == []
     # Now exactly the new state: the two factsheets, and nothing from before.
     assert "gocindex-2025/earlier.pdf" not in snapshot(dist)
-    assert len(json.loads((dist / "manifest.json").read_text())["files"]) == 4
+    assert len(json.loads((dist / "manifest.json").read_text())["publications"]) == 2
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])

@@ -61,7 +61,8 @@ def test_a_factsheet_builds_by_its_name(small, tmp_path, name):
     code, out, err = run_cli("--project", str(small), "build", name, "--dist", str(dist))
     assert code == 0, err
     assert sorted(p.name for p in (dist / "gocindex-2025").iterdir()) == [
-        "kazakhstan-draft.epub", "kazakhstan-draft.pdf"]
+        "kazakhstan-draft-cover.png", "kazakhstan-draft-thumbnail.png", "kazakhstan-draft.epub",
+        "kazakhstan-draft.pdf"]
 
 
 def test_names_and_paths_together_build_each_once(small, tmp_path):
@@ -71,7 +72,7 @@ def test_names_and_paths_together_build_each_once(small, tmp_path):
                              "kazakhstan", "--dist", str(dist))
     assert code == 0, err
     assert out.rstrip().splitlines()[-1].startswith("2 publications: ")
-    assert sorted(p.name for p in (dist / "gocindex-2025").iterdir()) == [
+    assert sorted(p.name for p in (dist / "gocindex-2025").iterdir() if p.suffix != ".png") == [
         "kazakhstan-draft.epub", "kazakhstan-draft.pdf", "kyrgyzstan-draft.epub",
         "kyrgyzstan-draft.pdf"]
 

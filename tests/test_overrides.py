@@ -50,7 +50,8 @@ def test_stylesheets_are_configuration(broken_project):
     for number, page in enumerate(pages(broken_project), start=1):
         assert "HOUSESTYLE" in squeeze(page), f"page {number}"
     manifest = json.loads((broken_project / "dist/manifest.json").read_text())
-    assert len(manifest["files"]) == 2
+    assert sorted(entry["kind"] for entry in manifest["files"]) == [
+        "cover", "epub", "pdf", "thumbnail"]
 
 
 def test_a_stylesheet_outside_styles_is_refused(broken_project):

@@ -160,6 +160,8 @@ def test_command_line_and_api_give_the_same_bytes(pdf_path, project, publication
     from publish.build import build
     written = build(project, [publication.profile.dir], tmp_path / "dist", release=True, allow_dirty=True,
                     now=embargo, cache_dir=tmp_path / "cache").written
-    assert [path.suffix for path in written] == [".pdf", ".epub"]
+    assert [path.name for path in written] == [
+        "kyrgyzstan.pdf", "kyrgyzstan.epub", "kyrgyzstan-cover.png", "kyrgyzstan-thumbnail.png",
+        "kyrgyzstan-press.pdf"]
     for path in written:
         assert path.read_bytes() == (pdf_path.parent / path.name).read_bytes(), path.name

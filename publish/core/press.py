@@ -84,7 +84,7 @@ def render_press_pdf(html: str, project: Project, identifier: bytes, *, press: P
     stamp = _w3c(date)
 
     def write(document, renderer) -> bytes:
-        # WeasyPrint 70's PDF/X writer (weasyprint/pdf/pdfx.py) reads localtime() for any
+        # WeasyPrint 70's PDF/X writer (weasyprint/pdf/pdfx.py) reads the local time for any
         # date the metadata lacks.
         document.metadata.created = document.metadata.modified = stamp
         # Set on the document, not by an @color-profile rule: the profiles are publish's
