@@ -15,19 +15,20 @@ import tempfile
 import threading
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import __version__
 from .build import build, select
 from .core.clock import ENVIRONMENT, InstantError
-from .core.compare import CompareError, Comparison, compare, read_side
-from .core.compare_report import IMAGES, prepare_folder, write_report
 from .core.dist import merge
 from .core.limits import DEFAULT_LIMITS
 from .core.problems import ContentError, EmbargoNotLifted, Problem, visible
 from .core.progress import Progress, summary
 from .listing import listing
 from .preview import DEFAULT_PORT
-from .revision import RevisionError, build_revision, resolve
+
+if TYPE_CHECKING:
+    from .core.compare import Comparison
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_EMBARGOED = 0, 1, 2, 3
 
@@ -298,7 +299,8 @@ def _embargo(item) -> str:
 def _preview(args, root: Path, stdout, stderr) -> int:
     """Serve until Ctrl-C (exit status 130) or SIGTERM (143); nothing is left to clean up by
     then, since a preview writes only to a temporary folder, removed as it stops."""
-    from .preview import PortUnavailable, serve
+    from .preview import serve
+    from .preview.server import PortUnavailable
     opened = []
     if args.path is not None:
         problems, opened = _slugs(root, args.path)
@@ -374,6 +376,10 @@ def report_incomplete(incomplete: dict[str, list[Problem]], root: Path, stream) 
 
 
 def _diff(args, root: Path, stdout, stderr) -> int:
+    # Imported here: comparing loads Pillow and poppler's helpers, which no other command needs.
+    from .core.compare import CompareError, compare
+    from .core.compare_report import IMAGES, prepare_folder, write_report
+    from .revision import RevisionError
     if args.report is not None and not prepare_folder(args.report):
         print(f"publish: --report {visible(args.report)}: the folder holds files that are not "
               "a report of publish diff; name an empty or new folder", file=stderr)
@@ -407,6 +413,8 @@ def _diff(args, root: Path, stdout, stderr) -> int:
 
 def _side(name: str, root: Path, scratch: Path, args, stderr):
     """A dist/ folder as it is, or a git revision built into `scratch`."""
+    from .core.compare import read_side
+    from .revision import build_revision, resolve
     if Path(name).exists():
         return read_side(Path(name), name)
     commit = resolve(root, name)

@@ -19,7 +19,6 @@ import jinja2
 from jinja2.loaders import split_template_path
 from jinja2.sandbox import SandboxedEnvironment
 
-from .cover import fit
 from .problems import ContentError, Problem
 from .sources import Project
 
@@ -96,8 +95,15 @@ def _environment(project: Project, kind_templates: Path, kind_name: str | None,
     )
     # fit(text, width, size, ...): a text's font size and lines so that it fits a width,
     # measured with the project's fonts as a cover is drawn (publish.core.cover.fit).
-    environment.globals["fit"] = partial(fit, project)
+    environment.globals["fit"] = partial(_fit, project)
     return environment
+
+
+def _fit(project: Project, *arguments, **options):
+    # Imported when a template fits a text: Pillow is not loaded by a run that renders
+    # nothing (a rebuild where nothing changed).
+    from .cover import fit
+    return fit(project, *arguments, **options)
 
 
 def template_problem(error: jinja2.TemplateError, project: Project) -> ContentError:

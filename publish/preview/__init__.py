@@ -19,16 +19,17 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from threading import Thread
+from typing import TYPE_CHECKING
 
-from .server import HOST, PortUnavailable, make_server
-from .session import Session
-from .watch import POLL_SECONDS, Watcher
+if TYPE_CHECKING:
+    from .session import Session
+    from .watch import Watcher
 
 log = logging.getLogger("publish")
 
 DEFAULT_PORT = 8000
 
-__all__ = ["DEFAULT_PORT", "PortUnavailable", "serve"]
+__all__ = ["DEFAULT_PORT", "serve"]
 
 
 def serve(root: Path, port: int = DEFAULT_PORT, on_ready: Callable[[str], None] | None = None,
@@ -37,6 +38,12 @@ def serve(root: Path, port: int = DEFAULT_PORT, on_ready: Callable[[str], None] 
     the caller's signal handling): `on_ready` is told its address once it serves.
     PortUnavailable if the port is taken. `open_first`: slugs to render at once, as if their
     page were open."""
+    # Imported here: the command line names DEFAULT_PORT in its help, and every other
+    # command would otherwise load the server too.
+    from .server import HOST, make_server
+    from .session import Session
+    from .watch import Watcher
+
     with tempfile.TemporaryDirectory(prefix="publish-preview-") as scratch:
         session = Session(root, Path(scratch))
         watcher = Watcher(session.root)
@@ -65,6 +72,7 @@ def _warm_up() -> None:
 
 def _follow(session: Session, watcher: Watcher) -> None:
     """Forever: load again what changed, render what is open and not current."""
+    from .watch import POLL_SECONDS
     while True:
         changed = watcher.changes()
         if changed:
