@@ -127,3 +127,12 @@ def test_review_copies_say_so_in_their_catalogs(factsheets):
     files = _files(dist)
     assert all((publication, "press") not in files for publication, _ in files)  # release only
 
+
+
+def test_the_real_catalogs_validate(released, factsheets):
+    """The catalogs the build wrote of the real project, released and as review copies,
+    against the OPDS 2.0 JSON Schema (tests/schemas/opds/)."""
+    from test_catalog import schema_errors
+    for dist in (released[0], factsheets.parent):
+        feed = json.loads((dist / "opds.json").read_text(encoding="utf-8"))
+        assert schema_errors(feed) == [], dist
