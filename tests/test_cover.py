@@ -219,6 +219,35 @@ def test_every_epub_carries_the_png_as_its_cover(which, request):
     assert "cover.xhtml" in [a.get("href") for a in landmarks.iterfind(".//x:a", NS)]
 
 
+MARK_RED = (176, 0, 32)
+
+
+def band_pixels(png: bytes) -> set[tuple[int, int, int]]:
+    """The colours at the left edge of the band where a review copy's mark is drawn."""
+    image = Image.open(io.BytesIO(png)).convert("RGB")
+    return {image.getpixel((x, y)) for x in (2, 20) for y in (60, 120, 170)}
+
+
+def test_a_review_copys_cover_carries_its_mark_and_a_released_one_none(factsheet_epub,
+                                                                       profile_epub):
+    assert band_pixels(epub_cover(factsheet_epub)[2]) == {MARK_RED}
+    assert MARK_RED not in band_pixels(epub_cover(profile_epub)[2])
+
+
+def test_no_cover_template_can_leave_the_mark_out(index_project):
+    """The core draws the mark after the template, whatever the template draws: here, one
+    that paints its whole cover white over where the mark would be."""
+    bare = svg_text('<rect width="1200" height="1800" fill="#ffffff"/>')
+    mark = "EMBARGOED - NOT FOR DISTRIBUTION UNTIL 2025-11-25T09:00:00+01:00"
+    marked = draw_cover(bare, index_project, mark=mark)
+    assert band_pixels(marked) == {MARK_RED}
+    assert band_pixels(draw_cover(bare, index_project)) == {(255, 255, 255)}
+    # Its words are drawn white on the band: the middle of the band is not all red.
+    image = Image.open(io.BytesIO(marked)).convert("RGB")
+    assert any(min(image.getpixel((x, y))) > 230 for x in range(300, 900, 3)
+               for y in range(60, 170, 3))
+
+
 def test_the_profiles_cover_is_its_design_drawn(profile_epub, kyrgyzstan_svg, index_project):
     assert epub_cover(profile_epub)[2] == draw_cover(kyrgyzstan_svg, index_project)
 

@@ -63,6 +63,13 @@ MAX_UNITS = 4000      # the largest viewBox a cover may have, each way
 MAX_LINES = 6         # the most lines fit() breaks a text into
 
 
+# A review copy's mark: a band from 2% to 10.5% of the cover's height, its text within these
+# margins (a share of the width), white on the red of the PDF's marks.
+MARK_BAND = (0.02, 0.105)
+MARK_MARGIN = 0.06
+MARK_COLOURS = ((176, 0, 32), (255, 255, 255))
+
+
 class CoverProblem(ContentError):
     """A cover SVG that cannot be drawn: R009 (outside what is drawn) or R010 (not XML)."""
 
@@ -74,15 +81,38 @@ class Fitted:
     lines: tuple[str, ...]
 
 
-def draw_cover(svg: str, project: Project, source: Path | None = None) -> bytes:
+def draw_cover(svg: str, project: Project, source: Path | None = None,
+               mark: str | None = None) -> bytes:
     """The PNG of a cover SVG, drawn with the project's fonts. `source`: the file problems
-    point at (the template)."""
+    point at (the template). `mark`: a review copy's mark, drawn across the cover's top."""
     root = _parse(svg, source)
     width, height = _view_box(root, source)
     image = Image.new("RGB", (round(width * SCALE), round(height * SCALE)))
     drawing = ImageDraw.Draw(image)
-    _draw(drawing, _shapes(root, _presentation(root, {}, source), source), _Fonts(project))
+    fonts = _Fonts(project)
+    _draw(drawing, _shapes(root, _presentation(root, {}, source), source), fonts)
+    if mark:
+        _draw_mark(drawing, mark, width, height, fonts)
     return _png(image)
+
+
+def _draw_mark(drawing: ImageDraw.ImageDraw, mark: str, width: float, height: float,
+               fonts: _Fonts) -> None:
+    """A review copy's mark in a band across the top of its cover, over whatever the
+    template drew: publish draws it, after the template, so that no cover template can leave
+    it out, hide or shrink it (as no stylesheet can on the PDF's pages). A review copy's
+    cover travels alone, in catalogs and on landing pages: it must say what it is."""
+    top, bottom = height * MARK_BAND[0], height * MARK_BAND[1]
+    margin = width * MARK_MARGIN
+    size = (bottom - top) * 0.3
+    text = _fit_text(fonts, mark, width - 2 * margin, size, lines=2)
+    drawing.rectangle((0, top * SCALE, width * SCALE, bottom * SCALE), fill=MARK_COLOURS[0])
+    leading = text.size * 1.25
+    first = (top + bottom) / 2 - leading * (len(text.lines) - 1) / 2 + text.size * 0.36
+    for index, line in enumerate(text.lines):
+        shape = _Run(line, width / 2, first + index * leading, text.size, WEIGHTS["bold"], 0.0,
+                     ANCHORS["middle"], MARK_COLOURS[1])
+        _draw(drawing, [shape], fonts)
 
 
 def thumbnail(png: bytes, long_side: int = 400) -> bytes:
@@ -102,10 +132,16 @@ def fit(project: Project, text: str, width: float, size: float, weight: str = "b
     `min_size` or more (by default three quarters of `size`); a text that fits nowhere at
     `min_size` gets the size at which it does fit, however small: a cover never clips."""
     _check_fit(width, size, lines, min_size, letter_spacing)
-    fonts = _Fonts(project)
-    font_weight = _weight(weight, None)
     # What is drawn, not its markup: a value a template marked safe comes escaped.
     shown = text.unescape() if isinstance(text, Markup) else str(text)
+    return _fit_text(_Fonts(project), shown, width, size, lines, min_size,
+                     _weight(weight, None), letter_spacing)
+
+
+def _fit_text(fonts: _Fonts, shown: str, width: float, size: float, lines: int = 2,
+              min_size: float | None = None, font_weight: int = WEIGHTS["bold"],
+              letter_spacing: float = 0) -> Fitted:
+    """:func:`fit`, with the fonts given and its arguments checked."""
     words = shown.split() or [""]
     floor = size * 0.75 if min_size is None else min_size
     options = []

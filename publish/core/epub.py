@@ -108,11 +108,13 @@ def project_fonts(project: Project, stylesheets: list[Asset]) -> list[Asset]:
 COVER_IMAGE = "images/cover.png"   # where a kind's cover document shows the cover
 
 
-def cover_image(svg: str, project: Project, template: str | None = None) -> Asset:
+def cover_image(svg: str, project: Project, template: str | None = None,
+                mark: str | None = None) -> Asset:
     """The EPUB's cover image: the kind's cover SVG (rendered from its template, the file
-    a problem points at) drawn as a PNG with the project's fonts (:mod:`publish.core.cover`)."""
+    a problem points at) drawn as a PNG with the project's fonts (:mod:`publish.core.cover`);
+    a review copy's carries its `mark`, which the core draws, not the template."""
     return Asset(COVER_IMAGE, "image/png",
-                 draw_cover(svg, project, Path(template) if template else None))
+                 draw_cover(svg, project, Path(template) if template else None, mark))
 
 
 def assemble(spec: EpubSpec) -> bytes:

@@ -61,7 +61,8 @@ def book_epub(kind: Kind, book: Book, rendering: Rendering,
         stylesheets=css,
         assets=[*_images(book, rendering), *project_fonts(project, css)],
         cover=cover_image(render(kind, page, "cover.svg"), project,
-                          kind.environment(project).get_template("cover.svg").filename),
+                          kind.environment(project).get_template("cover.svg").filename,
+                          rendering.mark),
         # Landmarks may only lead to documents of the reading order, which the navigation
         # document is not (EPUBCheck RSC-011).
         landmarks=[("cover", COVER_PAGE, "Cover"),
