@@ -421,8 +421,8 @@ def _render(job: Job, project: Project, options: Options) -> dict[str, bytes]:
     problems = verify_pdf(pdf, job.mark, blame=source)
     if options.check_epub:
         problems += verify_epub(epub, blame=source)
-    outputs = {"pdf": pdf, "epub": epub, **_cover(spec),
-               METADATA: _metadata(job, spec, rendering)}
+    outputs = {"pdf": pdf, "epub": epub, **_cover(spec)}
+    outputs[METADATA] = _metadata(job, spec, rendering, outputs)
     if options.release and job.publication.press is not None:
         outputs["press"], press_problems = _press(job, project, options, rendering)
         problems += press_problems
@@ -440,9 +440,10 @@ def _cover(spec) -> dict[str, bytes]:
     return {"cover": spec.cover.data, "thumbnail": thumbnail(spec.cover.data)}
 
 
-def _metadata(job: Job, spec, rendering: Rendering) -> bytes:
+def _metadata(job: Job, spec, rendering: Rendering, outputs: dict[str, bytes]) -> bytes:
     """What the manifest and the catalog say of a publication: from its EPUB's metadata,
-    without the review mark its title carries."""
+    without the review mark its title carries, and the size of its images."""
+    from .core.cover import png_size
     publication = job.publication
     return json.dumps({
         "slug": publication.slug, "title": publication.title, "language": spec.language,
@@ -453,6 +454,8 @@ def _metadata(job: Job, spec, rendering: Rendering) -> bytes:
         "collection": publication.collection, "group": publication.group,
         "draft": job.mark is not None,
         "embargo": publication.embargo.text if publication.embargo else None,
+        "images": {kind: list(png_size(outputs[kind])) for kind in ("cover", "thumbnail")
+                   if kind in outputs},
     }, sort_keys=True, ensure_ascii=False).encode()
 
 

@@ -13,6 +13,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 CATALOG = ("opds.json", "catalog.xml", "index.html")
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -136,3 +137,16 @@ def test_the_real_catalogs_validate(released, factsheets):
     for dist in (released[0], factsheets.parent):
         feed = json.loads((dist / "opds.json").read_text(encoding="utf-8"))
         assert schema_errors(feed) == [], dist
+
+
+def test_the_catalog_gives_each_image_its_size(released):
+    dist, slug = released
+    files = _files(dist)
+    feed = json.loads((dist / "opds.json").read_text(encoding="utf-8"))
+    images = {image["href"]: image for publication in feed["publications"]
+              for image in publication.get("images", [])}
+    for kind in ("cover", "thumbnail"):
+        image = images[files[(slug, kind)]]
+        with Image.open(dist / files[(slug, kind)]) as png:
+            assert (image["width"], image["height"]) == png.size
+    assert (images[files[(slug, "cover")]]["height"]) >= 1600

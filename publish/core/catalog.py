@@ -104,6 +104,8 @@ class Entry:
     draft: bool
     embargo: str | None
     files: tuple[File, ...]
+    # An image's size in pixels by its kind (cover, thumbnail), where the manifest gives it.
+    image_sizes: tuple[tuple[str, int, int], ...] = ()
 
     def file(self, kind: str) -> File | None:
         return next((file for file in self.files if file.kind == kind), None)
@@ -254,7 +256,16 @@ def _entry(slug: str, item: dict, files: list[File]) -> Entry:
         collection=item.get("collection") or "", group=item.get("group") or "",
         draft=bool(item.get("draft")) or any(file.draft for file in files),
         embargo=embargo,
-        files=tuple(files))
+        files=tuple(files), image_sizes=_image_sizes(item.get("images")))
+
+
+def _image_sizes(images) -> tuple[tuple[str, int, int], ...]:
+    """(kind, width, height) of each image the manifest sizes: {"cover": [1200, 1800]}."""
+    if not isinstance(images, dict):
+        return ()
+    return tuple((kind, size[0], size[1]) for kind, size in sorted(images.items())
+                 if isinstance(size, list) and len(size) == 2
+                 and all(isinstance(n, int) and n > 0 for n in size))
 
 
 def _kind_order(kind: str) -> tuple[int, str]:
@@ -431,7 +442,12 @@ def _opds_publication(entry: Entry) -> dict:
     publication["links"].append({"rel": "alternate", "href": f"{LANDING}#{quote(entry.slug)}",
                                  "type": "text/html"})
     if entry.images:
-        # No width or height: the manifest does not give them, and guessing would mislead.
-        publication["images"] = [{"href": file.href, "type": file.media_type}
-                                 for file in entry.images]
+        # Width and height where the manifest gives them, so that an app picks the image
+        # the size it shows; never guessed.
+        sizes = {kind: (width, height) for kind, width, height in entry.image_sizes}
+        publication["images"] = [
+            {"href": file.href, "type": file.media_type,
+             **({"width": sizes[file.kind][0], "height": sizes[file.kind][1]}
+                if file.kind in sizes else {})}
+            for file in entry.images]
     return publication

@@ -115,6 +115,11 @@ def _draw_mark(drawing: ImageDraw.ImageDraw, mark: str, width: float, height: fl
         _draw(drawing, [shape], fonts)
 
 
+def png_size(png: bytes) -> tuple[int, int]:
+    """A PNG's width and height in pixels, from its header."""
+    return Image.open(io.BytesIO(png)).size
+
+
 def thumbnail(png: bytes, long_side: int = 400) -> bytes:
     """A smaller PNG of a cover, `long_side` pixels on its long side (for a catalogue or a
     landing page); the same PNG gives the same bytes."""
