@@ -204,10 +204,18 @@ def test_shards_merge_into_the_whole(small, serial, tmp_path):
     assert json.dumps(feed).count('"application/epub+zip"') >= 5
 
 
-def test_a_dist_that_lost_its_landing_page_is_made_whole_again(small, serial, tmp_path):
+@pytest.mark.parametrize("damage", ["removed", "altered"])
+def test_a_dist_whose_landing_page_was_damaged_is_made_whole_again(small, serial, tmp_path,
+                                                                   damage):
+    """A run that changes nothing takes dist/'s catalog as it is, but only once its files
+    are read back with the hashes its manifest lists."""
     dist = tmp_path / "dist"
     shutil.copytree(serial, dist)
-    (dist / "index.html").unlink()
+    page = dist / "index.html"
+    if damage == "removed":
+        page.unlink()
+    else:
+        page.write_bytes(page.read_bytes().replace(b"Kazakhstan", b"Kazakstan"))
     code, out, err = run_cli("--project", str(small), "build", "--now", NOW, "--dist",
                              str(dist), "--cache", str(serial.parent / "cache"))
     assert code == 0, err
@@ -233,3 +241,19 @@ def test_a_damaged_shard_is_refused_with_a_code(serial, tmp_path, damage):
     code, _, err = run_cli("merge", str(tmp_path / "merged"), str(shard))
     assert code == 1 and " D004 " in err and "kazakhstan-draft.pdf" in err
     assert "Traceback" not in err and not (tmp_path / "merged").exists()
+
+
+def test_a_run_that_changes_nothing_takes_the_catalog_as_it_is(small, serial, tmp_path,
+                                                               monkeypatch):
+    from publish.core import dist as dist_module
+
+    def remade(manifest):
+        raise AssertionError("the catalog was made again")
+
+    dist = tmp_path / "dist"
+    shutil.copytree(serial, dist)
+    monkeypatch.setattr(dist_module, "catalog_files", remade)
+    code, out, err = run_cli("--project", str(small), "build", "--now", NOW, "--dist",
+                             str(dist), "--cache", str(serial.parent / "cache"))
+    assert code == 0 and "5 unchanged" in out, err
+    assert snapshot(dist) == snapshot(serial)

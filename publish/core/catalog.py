@@ -12,10 +12,12 @@ crop marks, print colour) is the wrong one to read.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from urllib.parse import quote
 
@@ -25,6 +27,9 @@ from .clock import InstantError, parse_instant
 
 OPDS_JSON, ATOM, LANDING = "opds.json", "catalog.xml", "index.html"
 CATALOG = (OPDS_JSON, ATOM, LANDING)  # the files catalog_files makes, at dist/'s root
+# The manifest's record of what made its catalog (catalog_maker()): a run whose manifest says
+# the same as dist/'s, this included, may take dist/'s catalog as it is.
+CATALOG_MAKER = "catalog_maker"
 SUMS = "SHA256SUMS"   # dist.py's name for it; not imported, as dist.py will import this module
 OPDS_JSON_TYPE = "application/opds+json"
 ATOM_TYPE = "application/atom+xml;profile=opds-catalog;kind=acquisition"
@@ -47,6 +52,15 @@ NO_DATE = datetime(1970, 1, 1, tzinfo=UTC)
 # The namespace of the identifiers made up for publications and feeds that have none.
 NAMESPACE = uuid.UUID("5b0c0a2e-53a9-4f55-9f0a-3c6d1d0e8f41")
 TEMPLATES = Path(__file__).parent
+
+
+@cache
+def catalog_maker() -> str:
+    """What makes the catalog, as a digest: this module, its templates, and Jinja's version."""
+    digest = hashlib.sha256(jinja2.__version__.encode())
+    for path in sorted([Path(__file__), *TEMPLATES.glob("catalog_*")]):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:32]
 
 
 class CatalogError(ValueError):
