@@ -150,21 +150,14 @@ def mark_pagination(document, pdf) -> None:
     piece of content tagged or an artifact.
     """
     _scope_header_cells(document)
-    objects = pdf.objects
-
-    def resolve(value):
-        if isinstance(value, bytes) and value.endswith(b" R"):
-            return objects[int(value.split()[0])]
-        return value
-
+    resolve = resolver(pdf)
     root = resolve(pdf.catalog.get("StructTreeRoot"))
     if root is None:
         return
     in_tree = _structure_elements(root, resolve)
     nums = resolve(root["ParentTree"])["Nums"]
     parents = {nums[index]: nums[index + 1] for index in range(0, len(nums), 2)}
-    for number in pdf.pages["Kids"][::3]:
-        page = objects[number]
+    for page in page_objects(pdf):
         mcids = parents.get(page.get("StructParents"))
         if not isinstance(mcids, list):
             continue
@@ -173,6 +166,23 @@ def mark_pagination(document, pdf) -> None:
             mcids[mcid] = "null"
         if left_out:
             _mark_artifacts(resolve(page["Contents"]).stream, left_out)
+
+
+def resolver(pdf):
+    """A function that follows a reference in a pydyf document being written ("12 0 R", as
+    its dictionaries hold them) to its object, and gives any other value as it is: for
+    finishers, which edit the objects before they are serialized."""
+    def resolve(value):
+        if isinstance(value, bytes) and value.endswith(b" R"):
+            return pdf.objects[int(value.split()[0])]
+        return value
+    return resolve
+
+
+def page_objects(pdf):
+    """The page dictionaries of a pydyf document being written, in order (its page tree's
+    Kids hold "number 0 R" as three items each)."""
+    return [pdf.objects[number] for number in pdf.pages["Kids"][::3]]
 
 
 # HTML's scope of a header cell, as PDF says it; a header cell without one heads its column,

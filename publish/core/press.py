@@ -22,7 +22,7 @@ from __future__ import annotations
 import io
 import re
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import partial
 from importlib.resources import files
 from pathlib import Path
@@ -32,8 +32,9 @@ import pydyf
 from pikepdf.models.metadata import decode_pdf_date
 from weasyprint.css import ColorProfile
 
+from .clock import utc_text
 from .kind import Press
-from .pdf import render_with
+from .pdf import page_objects, render_with, resolver
 from .problems import Problem
 from .sources import Project
 
@@ -81,7 +82,7 @@ def render_press_pdf(html: str, project: Project, identifier: bytes, *, press: P
     renderer reported. `date`: the instant it carries as its creation and modification date
     (the release's, never the clock); `identifier`: the publication's, as for the screen
     PDF."""
-    stamp = _w3c(date)
+    stamp = utc_text(date)  # XMP's form of it
 
     def write(document, renderer) -> bytes:
         # WeasyPrint 70's PDF/X writer (weasyprint/pdf/pdfx.py) reads the local time for any
@@ -102,14 +103,6 @@ def render_press_pdf(html: str, project: Project, identifier: bytes, *, press: P
 
     return render_with(html, project, write, strict=strict, source=source,
                        kind_styles=kind_styles, stylesheets=(press_stylesheet(press),))
-
-
-def _w3c(date: datetime) -> str:
-    """An instant as XMP writes it, in UTC: 2026-11-27T00:00:00Z. A naive datetime is
-    refused: astimezone() would read it in the machine's time zone."""
-    if date.tzinfo is None:
-        raise ValueError(f"the press PDF's date {date} has no time zone")
-    return date.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _profile(path, components: tuple[str, ...]) -> ColorProfile:
@@ -138,13 +131,7 @@ def finish_press(document, pdf, *, press: Press, identifier: bytes) -> None:
     """WeasyPrint's finisher for the press PDF: name the printing condition in the output
     intent, make DeviceRGB stand for sRGB, set each page's bleed box to the bleed asked for,
     and give the XMP a document ID of the publication's."""
-    objects = pdf.objects
-
-    def resolve(value):
-        if isinstance(value, bytes) and value.endswith(b" R"):
-            return objects[int(value.split()[0])]
-        return value
-
+    resolve = resolver(pdf)
     (intent,) = pdf.catalog["OutputIntents"]
     # WeasyPrint names the condition after the profile's description; PDF/X wants the
     # registered name of the characterized printing condition.
@@ -153,8 +140,7 @@ def finish_press(document, pdf, *, press: Press, identifier: bytes) -> None:
     intent["RegistryName"] = pydyf.String(REGISTRY)
     intent["Info"] = pydyf.String(CONDITION_TEXT)
     srgb = document.color_profiles[SRGB_KEY].pdf_reference
-    for number in pdf.pages["Kids"][::3]:
-        page = objects[number]
+    for page in page_objects(pdf):
         # One resources dictionary, and one colour space dictionary, serve every page, form
         # and pattern of a WeasyPrint 70 document (weasyprint/pdf/stream.py add_group).
         spaces = resolve(resolve(page["Resources"])["ColorSpace"])
