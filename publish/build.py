@@ -327,7 +327,7 @@ def _place(jobs: list[Job], kept: dict[str, dict[str, str]], store: Cache,
             for job in jobs:
                 if job.key in kept:
                     _keep(stage, job, kept[job.key])
-                    stage.describe(_metadata_of_kept(job, store))
+                    stage.describe(_metadata_of_kept(job, store, kept[job.key]))
                     continue
                 data = _outputs(job, {}, store, unstored, dist)
                 for kind, entry in _entries(job, data).items():
@@ -389,9 +389,10 @@ def _keep(stage, job: Job, hashes: dict[str, str]) -> None:
         stage.keep(entry, hashes[kind])
 
 
-def _metadata_of_kept(job: Job, store: Cache) -> dict:
-    """What the cache says of a publication that dist/ holds as it should be."""
-    data = store.read(job.key, METADATA)
+def _metadata_of_kept(job: Job, store: Cache, hashes: dict[str, str]) -> dict:
+    """What the cache says of a publication that dist/ holds as it should be (`hashes`: its
+    entry's, which planning read)."""
+    data = store.read(job.key, METADATA, hashes)
     if data is None:
         raise ContentError([Problem("D003", f"what the catalog says of {job.publication.slug} "
                                             "left the cache while the run went on; run again",

@@ -23,7 +23,7 @@ from urllib.parse import quote
 
 import jinja2
 
-from .clock import InstantError, parse_instant
+from .clock import InstantError, parse_instant, utc_text
 
 OPDS_JSON, ATOM, LANDING = "opds.json", "catalog.xml", "index.html"
 CATALOG = (OPDS_JSON, ATOM, LANDING)  # the files catalog_files makes, at dist/'s root
@@ -369,10 +369,6 @@ def human_size(size: int) -> str:
     raise AssertionError("unreachable: the last unit returns")
 
 
-def _utc(instant: datetime) -> str:
-    return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def _names() -> dict:
     return {"opds_json": OPDS_JSON, "atom": ATOM, "landing": LANDING, "sums": SUMS,
             "opds_json_type": OPDS_JSON_TYPE, "atom_type": ATOM_TYPE, "open_access": OPEN_ACCESS}
@@ -383,7 +379,7 @@ def _environment() -> jinja2.Environment:
         loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
         undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
         keep_trailing_newline=True)
-    environment.filters["utc"] = _utc
+    environment.filters["utc"] = utc_text
     environment.filters["xml_text"] = _xml_text
     return environment
 
@@ -417,7 +413,7 @@ def _opds_json(catalog: Catalog) -> bytes:
 
 def _feed_metadata(catalog: Catalog) -> dict:
     metadata: dict = {"title": catalog.title, "identifier": catalog.identifier,
-                      "modified": _utc(catalog.updated),
+                      "modified": utc_text(catalog.updated),
                       "numberOfItems": sum(1 for entry in catalog.entries if entry.acquisitions)}
     if catalog.review_note:
         metadata["subtitle"] = catalog.review_note
@@ -447,8 +443,8 @@ def _opds_publication(entry: Entry) -> dict:
     if entry.subjects:
         metadata["subject"] = list(entry.subjects)
     if entry.published is not None:
-        metadata["published"] = _utc(entry.published)
-    metadata["modified"] = _utc(entry.updated)
+        metadata["published"] = utc_text(entry.published)
+    metadata["modified"] = utc_text(entry.updated)
     if entry.collection:
         metadata["belongsTo"] = {"collection": entry.collection}
     publication: dict = {"metadata": metadata, "links": [

@@ -37,6 +37,14 @@ def parse_instant(text: str) -> datetime:
         raise InstantError(f"'{excerpt(text)}': {error}") from None
 
 
+def utc_text(instant: datetime) -> str:
+    """An instant as the files write it, in UTC to the second: 2026-11-27T00:00:00Z. A naive
+    datetime is refused: converting it would read the machine's time zone."""
+    if instant.tzinfo is None:
+        raise ValueError(f"the instant {instant} has no time zone")
+    return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def now(override: str | None = None) -> datetime:
     """The current instant: `override`, else PUBLISH_NOW, else the system clock."""
     chosen = override or os.environ.get(ENVIRONMENT)

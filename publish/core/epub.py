@@ -26,6 +26,7 @@ from ebooklib import epub
 from fontTools import subset
 from fontTools.ttLib import TTFont
 
+from .clock import utc_text
 from .cover import draw_cover
 from .sources import MAX_ASSET_BYTES, Project
 from .stylesheets import read_stylesheet, referenced_files
@@ -131,7 +132,7 @@ def assemble(spec: EpubSpec) -> bytes:
         book.add_metadata("DC", "description", spec.description)
     for subject in spec.subjects:
         book.add_metadata("DC", "subject", subject)
-    book.add_metadata("DC", "date", spec.date.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    book.add_metadata("DC", "date", utc_text(spec.date))
     _accessibility(book, spec)
     css = [_item(asset, f"css-{index}") for index, asset in enumerate(spec.stylesheets, 1)]
     for item in css:

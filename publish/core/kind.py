@@ -25,6 +25,7 @@ from datetime import datetime
 from importlib.metadata import entry_points
 from pathlib import Path
 
+from .clock import utc_text
 from .embargo import Embargo
 from .problems import ContentError, Problem, Problems, excerpt
 from .sources import Fields, Project
@@ -43,7 +44,7 @@ class Rendering:
 
     @property
     def created(self) -> str:
-        return self.date.strftime("%Y-%m-%dT%H:%M:%SZ")
+        return utc_text(self.date)
 
 
 # A press PDF's bleed, in millimetres: none at all is no press PDF, and more than this is no
