@@ -68,6 +68,11 @@ class Chart:
         """Where a row's score ends, right-aligned before the column of its change."""
         return self.width - CHANGE_COLUMN
 
+    @property
+    def axis_baseline(self) -> float:
+        """Where the axis's numbers stand: 3 points into the axis's row, below the panel's."""
+        return self.rows[0].y + ROW["panel"] + 3
+
     def x(self, value: float) -> float:
         return (float(value) - AXIS_LOW) / (AXIS_HIGH - AXIS_LOW) * self.width
 
