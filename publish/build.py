@@ -25,7 +25,7 @@ from .core.dist import Entry, previous_hashes, refuse_foreign, source_state, sta
 from .core.embargo import draft_mark, refuse_before_embargo
 from .core.embargo import release_date as embargo_release_date
 from .core.kind import Publication, Rendering, Selection
-from .core.limits import DEFAULT_LIMITS, Limited
+from .core.limits import DEFAULT_LIMITS, Limited, Spare, prepare_to_render, prepared_before
 from .core.lock import exclusive
 from .core.problems import ContentError, Problem, visible
 from .core.sources import Project
@@ -137,12 +137,19 @@ def build(root: Path, paths: list[Path] = (), dist: Path | None = None, *,
     # A dist/ that is a link: its target is the folder replaced, and the link stays.
     dist = Path(os.path.realpath(dist if dist else project.root / "dist"))
     with exclusive([project.root, dist.parent], on_wait):
-        report = _build(project, list(paths), dist, Options(
+        if not prepared_before() and (os.cpu_count() or 1) > 1:
+            # WeasyPrint imported in a child of its own while this process loads the content:
+            # a run that renders one publication renders it there (no other run uses it).
+            Spare.start(_preload_renderer)
+        try:
+            report = _build(project, list(paths), dist, Options(
             strict=strict or release, release=release,
             check_epub=release if check_epub is None else check_epub, jobs=jobs, shard=shard,
             limits={"time_limit": time_limit, "memory_limit": memory_limit},
             allow_dirty=allow_dirty, ace_all=ace_all), now, Cache(cache_dir or project.root / CACHE_FOLDER),
             progress)
+        finally:
+            Spare.discard()
     report.seconds = time.perf_counter() - started
     return report
 
@@ -215,8 +222,9 @@ def _build(project: Project, paths: list[Path], dist: Path, options: Options, no
     for job in to_render:  # before the workers fork, so that they share what it derives
         job.publication.prepare()
     if to_render:
-        from .core.pdf import prepare_to_render
-        prepare_to_render(len(to_render))
+        prepare_to_render(len(to_render), _warm_up)
+    else:
+        Spare.discard()
     run_jobs(render, to_render, options.jobs, done)
     if options.release and report.failed:
         raise ContentError(report.problems)
@@ -410,7 +418,7 @@ def _names(job: Job, kinds) -> dict[str, str]:
 def _render(job: Job, project: Project, options: Options) -> dict[str, bytes]:
     """One publication's PDF and EPUB, rendered and verified."""
     from .core.epub import assemble
-    from .core.verify import verify_epub, verify_pdf
+    from .core.verify import prepare_pdf_checks, verify_epub, verify_pdf
 
     rendering = _rendering(job, project)
     source = job.publication.source
@@ -418,11 +426,13 @@ def _render(job: Job, project: Project, options: Options) -> dict[str, bytes]:
     with _pdf_renderer(job, project, options, rendering) as rendering_pdf:
         spec = job.publication.epub(rendering)
         epub = assemble(spec)
+        images = _cover(spec)
+        prepare_pdf_checks()
         pdf = rendering_pdf.result()
     problems = verify_pdf(pdf, job.mark, blame=source)
     if options.check_epub:
         problems += verify_epub(epub, blame=source)
-    outputs = {"pdf": pdf, "epub": epub, **_cover(spec)}
+    outputs = {"pdf": pdf, "epub": epub, **images}
     outputs[METADATA] = _metadata(job, spec, rendering, outputs)
     if options.release and job.publication.press is not None:
         outputs["press"], press_problems = _press(job, project, options, rendering)
@@ -430,6 +440,16 @@ def _render(job: Job, project: Project, options: Options) -> dict[str, bytes]:
     if problems:
         raise ContentError(problems)
     return outputs
+
+
+def _preload_renderer() -> None:
+    """What a child rendering a PDF imports first (WeasyPrint): run by a spare."""
+    import publish.core.pdf  # noqa: F401
+
+
+def _warm_up() -> None:
+    from .core.pdf import warm_up
+    warm_up()
 
 
 def _cover(spec) -> dict[str, bytes]:
@@ -497,14 +517,17 @@ def _rendering(job: Job, project: Project) -> Rendering:
 
 def _pdf_renderer(job: Job, project: Project, options: Options, rendering: Rendering):
     """The PDF, rendering in a bounded child (:class:`Limited`) from the moment this returns."""
-    # Imported here: a build with nothing to render needs neither WeasyPrint nor ebooklib,
-    # and starts faster.
-    from .core.pdf import render_pdf
-
     publication = job.publication
     html = publication.print_html(rendering)
-    return Limited(render_pdf, html, project, identifier(publication), strict=options.strict,
+    return Limited(_render_pdf, html, project, identifier(publication), strict=options.strict,
                    mark=job.mark, source=publication.source,
                    kind_styles=publication.kind.styles, blame=publication.source,
                    **options.limits)
 
+
+def _render_pdf(*args, **kwargs) -> bytes:
+    """core.pdf.render_pdf, imported by the child that runs it: the process that builds needs
+    WeasyPrint only to warm up for several renders, and a build with nothing to render or one
+    publication to render in a spare (:class:`Spare`) is faster without its import."""
+    from .core.pdf import render_pdf
+    return render_pdf(*args, **kwargs)

@@ -15,13 +15,16 @@ import re
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
-from conftest import PROJECT, earlier_dist, run_cli
+from conftest import KYRGYZSTAN, PROJECT, earlier_dist, run_cli
 from processes import default_sigint, running_with, survivors_after, wait_for_descendants
 
 from publish.core.cache import Cache
+from publish.core.limits import Limited, Spare
+from publish.core.problems import ContentError
 
 NOW = "2026-01-01T00:00:00Z"
 TWO = "1/97"     # the shard of two factsheets: afghanistan and liechtenstein
@@ -165,3 +168,96 @@ def test_the_cache_removes_what_killed_runs_left_and_what_it_failed_to_write(tmp
         cache.put("ef" + "1" * 62, {"pdf": b"%PDF-1.7"})  # no EPUB: fails half way
     assert cache.hashes("ef" + "1" * 62) is None
     assert sorted(p.name for p in (tmp_path / "cache" / "ef").iterdir()) == ["ef" + "0" * 62]
+
+
+# -- The spare: a render's child forked ahead of its work ------------------------------------
+
+_PRELOADED: list[int] = []
+
+
+def _preload() -> None:
+    _PRELOADED.append(os.getpid())
+
+
+def _where_and_what_was_preloaded() -> tuple[int, list[int]]:
+    return os.getpid(), list(_PRELOADED)
+
+
+def _allocate(megabytes: int) -> int:
+    return len(bytearray(megabytes * 1024 * 1024))
+
+
+@pytest.fixture
+def spare():
+    started = Spare.start(_preload)
+    yield started
+    Spare.discard()
+    started.stop()
+
+
+def test_a_call_runs_in_the_spare_once_it_has_preloaded(spare):
+    with Limited(_where_and_what_was_preloaded, time_limit=30, memory_limit=1024,
+                 blame=None) as call:
+        process, preloaded = call.result()
+    assert process == spare.child.pid and preloaded == [spare.child.pid]
+    # taken once: the next call forks a child of its own
+    with Limited(_where_and_what_was_preloaded, time_limit=30, memory_limit=1024,
+                 blame=None) as call:
+        process, preloaded = call.result()
+    assert process != spare.child.pid and preloaded == []
+
+
+@pytest.mark.parametrize("call, limits, cause", [
+    ((time.sleep, 10), {"time_limit": 0.5, "memory_limit": 1024}, "took longer than 0.5 s"),
+    ((_allocate, 2048), {"time_limit": 30, "memory_limit": 512}, "more than 512 MiB"),
+])
+def test_a_spare_holds_its_call_to_the_limits(spare, call, limits, cause):
+    function, *args = call
+    started = time.monotonic()
+    with Limited(function, *args, blame=Path("profile.yaml"), **limits) as running:
+        assert running.child is spare.child
+        with pytest.raises(ContentError) as stopped:
+            running.result()
+    [problem] = stopped.value.problems
+    assert (problem.code, problem.file) == ("R003", Path("profile.yaml"))
+    assert cause in problem.message and time.monotonic() - started < 5
+    assert not spare.child.is_alive()
+
+
+def test_an_unused_spare_is_stopped_and_reaped(spare):
+    Spare.discard()
+    assert spare.child.exitcode is not None
+    with pytest.raises(ProcessLookupError):
+        os.kill(spare.child.pid, 0)
+
+
+def test_a_call_the_spare_cannot_be_sent_gets_a_child_of_its_own(spare):
+    with Limited(lambda: os.getpid(), time_limit=30, memory_limit=1024, blame=None) as call:
+        assert call.result() != spare.child.pid  # a lambda is not pickled: a fork runs it
+    assert not spare.child.is_alive()
+
+
+def test_a_spare_is_its_parents_alone(spare):
+    """A process forked from the spare's parent (a worker) forks its own children."""
+    reader, writer = os.pipe()
+    worker = os.fork()
+    if worker == 0:
+        os.write(writer, b"forks" if Spare.take(1024, os.getpid, (), {}) is None else b"took")
+        os._exit(0)
+    os.waitpid(worker, 0)
+    assert os.read(reader, 10) == b"forks" and spare.child.is_alive()
+    os.close(reader)
+    os.close(writer)
+
+
+def test_a_one_off_build_leaves_weasyprint_to_the_process_that_renders(tmp_path):
+    """The build's own process never imports WeasyPrint for one publication: the spare (or the
+    child forked for it) does, while the build loads the content."""
+    script = ("import sys; from publish import cli; "
+              "code = cli.main(sys.argv[1:]); print(code, 'weasyprint' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", script, "--project", str(PROJECT), "build",
+                             KYRGYZSTAN, "--dist", str(tmp_path / "dist"), "--cache",
+                             str(tmp_path / "cache"), "-q"],
+                            capture_output=True, text=True, timeout=300)
+    assert result.stdout.split()[-2:] == ["0", "False"], result.stderr[-2000:]
+    assert (tmp_path / "dist/gocindex-2025/kyrgyzstan-draft.pdf").read_bytes()[:5] == b"%PDF-"

@@ -14,6 +14,7 @@ import signal
 import sys
 import time
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 from typing import Self
 
@@ -51,6 +52,25 @@ def die_with_parent(parent: int) -> None:
 
 def _child(parent, connection, memory_bytes, function, args, kwargs):
     die_with_parent(parent)
+    _serve(connection, memory_bytes, function, args, kwargs)
+
+
+def _spare_child(parent, connection, parents_end, preload):
+    die_with_parent(parent)
+    parents_end.close()
+    try:
+        preload()
+    except Exception:  # noqa: BLE001 - the call imports it again, and reports what fails
+        pass
+    try:
+        memory_bytes, function, args, kwargs = connection.recv()
+    except EOFError:  # the parent closed its end: no work for it
+        return
+    _serve(connection, memory_bytes, function, args, kwargs)
+
+
+def _serve(connection, memory_bytes, function, args, kwargs):
+    """Run the call under the memory limit and send its outcome to the parent."""
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
     try:
         connection.send(("ok", function(*args, **kwargs)))
@@ -78,22 +98,104 @@ def _out_of_memory(error: BaseException) -> bool:
     return False
 
 
+# The processes that have prepared to render, and whether each has warmed up (a process
+# forked by one inherits its warmth).
+_processes: dict[int, bool] = {}
+
+
+def prepare_to_render(count: int, warm_up: Callable[[], None]) -> None:
+    """Called by a process about to render `count` publications in the children it forks:
+    `warm_up()` it where that pays. A render in a cold fork costs about as much more as the
+    warm-up itself, so it pays when the process renders several, or renders again (an
+    author's rebuild, a preview); a one-off render of one publication is faster without it
+    (by a tenth, measured), and takes a :class:`Spare` if one was started."""
+    process = os.getpid()
+    if (count > 1 or process in _processes) and not _processes.get(process):
+        warm_up()
+        _processes[process] = True
+    if count != 1 or _processes.get(process):
+        Spare.discard()  # its work is a cold one-off render's
+    _processes.setdefault(process, False)
+
+
+def prepared_before() -> bool:
+    """Whether this process has prepared to render before (and may be warm)."""
+    return os.getpid() in _processes
+
+
+class Spare:
+    """A child forked ahead of its work, importing what the work needs (`preload()`) while
+    its parent goes on: the next :class:`Limited` call of the parent takes it, instead of
+    forking a child that would import it then. A one-off build of one publication so takes
+    WeasyPrint's import (half a second) off its path: the import runs while the parent loads
+    the content. Unused, it is stopped (:meth:`stop`) and costs a fork."""
+    _current: Spare | None = None
+
+    def __init__(self, preload: Callable[[], None]):
+        self.owner = os.getpid()
+        context = multiprocessing.get_context("fork")
+        self.connection, theirs = context.Pipe()
+        self.child = context.Process(target=_spare_child, daemon=True,
+                                     args=(self.owner, theirs, self.connection, preload))
+        self.child.start()
+        theirs.close()
+
+    @classmethod
+    def start(cls, preload: Callable[[], None]) -> Spare:
+        cls.discard()
+        cls._current = cls(preload)
+        return cls._current
+
+    @classmethod
+    def take(cls, memory_bytes: int, function, args, kwargs):
+        """This process's spare, given the call, as (child, connection); None where there is
+        no spare (or only one inherited from another process) or the call cannot be sent."""
+        spare, cls._current = cls._current, None
+        if spare is None or spare.owner != os.getpid() or not spare.child.is_alive():
+            return None
+        try:
+            spare.connection.send((memory_bytes, function, args, kwargs))
+        except Exception:  # noqa: BLE001 - an argument that cannot be pickled: fork instead
+            spare.stop()
+            return None
+        return spare.child, spare.connection
+
+    @classmethod
+    def discard(cls) -> None:
+        """Stop this process's spare, if it has one that is still unused."""
+        spare, cls._current = cls._current, None
+        if spare is not None and spare.owner == os.getpid():
+            spare.stop()
+
+    def stop(self) -> None:
+        if self.child.is_alive():  # it holds nothing of value, and may be mid-import
+            os.kill(self.child.pid, signal.SIGKILL)
+        self.child.join(5)
+        self.connection.close()
+
+
 class Limited:
     """`function(*args, **kwargs)` running in a child process under the limits.
 
-    Started at once; `result()` waits for it, so the caller can do other work meanwhile.
-    Problems at a limit name `blame`: the publication being rendered. Use it in a `with`
-    block, so that the child is stopped even when the caller fails before asking for the result.
+    Started at once, in this process's :class:`Spare` if it has one, else in a child forked
+    now; `result()` waits for it, so the caller can do other work meanwhile. Problems at a
+    limit name `blame`: the publication being rendered. Use it in a `with` block, so that the
+    child is stopped even when the caller fails before asking for the result.
     """
 
     def __init__(self, function, *args, time_limit: float, memory_limit: int,
                  blame: Path | None, **kwargs):
         self.time_limit, self.memory_limit, self.blame = time_limit, memory_limit, blame
         self.started = time.monotonic()
+        memory_bytes = memory_limit * 1024 * 1024
+        spare = Spare.take(memory_bytes, function, args, kwargs)
+        if spare is not None:
+            self.child, self.receiver = spare
+            return
         context = multiprocessing.get_context("fork")
         self.receiver, sender = context.Pipe(duplex=False)
         self.child = context.Process(target=_child, daemon=True, args=(
-            os.getpid(), sender, memory_limit * 1024 * 1024, function, args, kwargs))
+            os.getpid(), sender, memory_bytes, function, args, kwargs))
         self.child.start()
         sender.close()
 

@@ -7,7 +7,6 @@ build, and warnings fail it in strict mode.
 from __future__ import annotations
 
 import logging
-import os
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +16,7 @@ import weasyprint
 from weasyprint.formatting_structure.boxes import MarginBox
 from weasyprint.text.fonts import FontConfiguration
 
+from . import limits
 from .fetch import ProjectFetcher, RefusedURL
 from .problems import ContentError, Problem
 from .sources import Project
@@ -112,25 +112,13 @@ h1 { bookmark-level: 1; string-set: title content(); }
 </div><p id="end" style="break-before: page">The end.</p></body></html>"""
 
 
-# The processes that have prepared to render, and whether each has warmed up (a process
-# forked by one inherits its warmth).
-_processes: dict[int, bool] = {}
-
-
 def prepare_to_render(count: int) -> None:
     """Called by a process about to render `count` publications in the children it forks:
-    warm it up where that pays. A render in a cold fork costs about as much more as the warm-up
-    itself, so it pays when the process renders several, or renders again (an author's
-    rebuild, a preview); a one-off render of one publication is faster without it (by a
-    tenth, measured)."""
-    process = os.getpid()
-    if (count > 1 or process in _processes) and not _processes.get(process):
-        _warm_up()
-        _processes[process] = True
-    _processes.setdefault(process, False)
+    warm it up where that pays (:func:`publish.core.limits.prepare_to_render`)."""
+    limits.prepare_to_render(count, warm_up)
 
 
-def _warm_up() -> None:
+def warm_up() -> None:
     """Render a document of publish's own in this process, so that the processes it forks
     start warm: WeasyPrint's modules imported, its stylesheets parsed, its caches and Pango's
     filled."""

@@ -72,6 +72,14 @@ def _mark_problems(pages: list[str], mark: str | None, where: Path) -> list[Prob
     return problems
 
 
+def prepare_pdf_checks() -> None:
+    """Import what reading a PDF back needs (pikepdf, the rules of PDF/UA), while the PDF is
+    still rendering in another process: a one-off build then has it at hand when it is done."""
+    import pikepdf  # noqa: F401
+
+    from . import pdfua  # noqa: F401
+
+
 def _structure_problems(file: Path, where: Path) -> list[Problem]:
     """What qpdf's check finds in the PDF, and every rule of PDF/UA-1 it breaks (which
     include fonts embedded and mapped to Unicode)."""
