@@ -23,11 +23,8 @@ from functools import lru_cache
 from pathlib import Path
 
 from ebooklib import epub
-from fontTools import subset
-from fontTools.ttLib import TTFont
 
 from .clock import utc_text
-from .cover import draw_cover
 from .sources import MAX_ASSET_BYTES, Project
 from .stylesheets import read_stylesheet, referenced_files
 
@@ -114,6 +111,7 @@ def cover_image(svg: str, project: Project, template: str | None = None,
     """The EPUB's cover image: the kind's cover SVG (rendered from its template, the file
     a problem points at) drawn as a PNG with the project's fonts (:mod:`publish.core.cover`);
     a review copy's carries its `mark`, which the core draws, not the template."""
+    from .cover import draw_cover  # Pillow: only where an EPUB is made
     return Asset(COVER_IMAGE, "image/png",
                  draw_cover(svg, project, Path(template) if template else None, mark))
 
@@ -199,6 +197,11 @@ def _fonts_subset(spec: EpubSpec) -> list[Asset]:
 def _subset(data: bytes, codepoints: frozenset[int]) -> bytes:
     """A TrueType font with the glyphs of `codepoints` only (and their ligatures and
     alternates); the same input gives the same bytes (no timestamp is recalculated)."""
+    # Imported here, as Pillow for the cover: a build that makes no EPUB (a run that changes
+    # nothing, `publish check`) loads the kinds, which name this module, without them.
+    from fontTools import subset
+    from fontTools.ttLib import TTFont
+
     options = subset.Options()
     options.layout_features = ["*"]
     options.name_IDs = ["*"]
