@@ -30,7 +30,7 @@ from .core.lock import exclusive
 from .core.problems import ContentError, Problem, visible
 from .core.sources import Project
 from .core.stylesheets import check_stylesheets
-from .core.workers import Job, Outcome, run_jobs
+from .core.workers import Job, Outcome, run_jobs, usable_cores
 from .kinds import BUILTIN
 
 log = logging.getLogger("publish")
@@ -137,7 +137,7 @@ def build(root: Path, paths: list[Path] = (), dist: Path | None = None, *,
     # A dist/ that is a link: its target is the folder replaced, and the link stays.
     dist = Path(os.path.realpath(dist if dist else project.root / "dist"))
     with exclusive([project.root, dist.parent], on_wait):
-        if not prepared_before() and (os.cpu_count() or 1) > 1:
+        if not prepared_before() and usable_cores() > 1:
             # WeasyPrint imported in a child of its own while this process loads the content:
             # a run that renders one publication renders it there (no other run uses it).
             Spare.start(_preload_renderer)

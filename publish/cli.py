@@ -24,6 +24,7 @@ from .core.dist import merge
 from .core.limits import DEFAULT_LIMITS
 from .core.problems import ContentError, EmbargoNotLifted, Problem, visible
 from .core.progress import Progress, summary
+from .core.workers import usable_cores
 from .listing import listing
 from .preview import DEFAULT_PORT
 
@@ -65,8 +66,8 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument("--memory-limit", type=int, metavar="MIB",
                              default=DEFAULT_LIMITS["memory_limit"],
                              help="memory a PDF's rendering may use (default: %(default)s)")
-        command.add_argument("--jobs", "-j", type=int, default=os.cpu_count() or 1, metavar="N",
-                             help="worker processes (default: one per core, %(default)s here)")
+        command.add_argument("--jobs", "-j", type=int, default=usable_cores(), metavar="N",
+                             help="worker processes (default: one per core this process may use, %(default)s here)")
         command.add_argument("--shard", type=_shard, metavar="K/N",
                              help="build only the K-th of N deterministic slices of the "
                                   "publications (for a CI matrix; see 'publish merge')")
@@ -119,7 +120,7 @@ def _parser() -> argparse.ArgumentParser:
         "(default: all of content/); only the publications built are compared"))
     diff_cmd.add_argument("--report", type=Path, metavar="DIR", help=(
         "write an HTML report there (index.html and the page images), to open in a browser"))
-    diff_cmd.add_argument("--jobs", "-j", type=int, default=os.cpu_count() or 1, metavar="N",
+    diff_cmd.add_argument("--jobs", "-j", type=int, default=usable_cores(), metavar="N",
                           help="worker processes to build a revision (default: %(default)s)")
     preview_cmd = commands.add_parser("preview", help=(
         "serve review copies in a browser, rendered again as files change; never writes "

@@ -261,3 +261,11 @@ def test_a_one_off_build_leaves_weasyprint_to_the_process_that_renders(tmp_path)
                             capture_output=True, text=True, timeout=300)
     assert result.stdout.split()[-2:] == ["0", "False"], result.stderr[-2000:]
     assert (tmp_path / "dist/gocindex-2025/kyrgyzstan-draft.pdf").read_bytes()[:5] == b"%PDF-"
+
+
+def test_by_default_one_worker_per_core_the_process_may_use():
+    """Under an affinity of one core (taskset, a container), one worker, not the machine's."""
+    result = subprocess.run([sys.executable, "-m", "publish", "build", "--help"],
+                            preexec_fn=lambda: os.sched_setaffinity(0, {min(os.sched_getaffinity(0))}),
+                            capture_output=True, text=True, check=True, cwd=PROJECT)
+    assert "may use, 1 here" in " ".join(result.stdout.split())

@@ -53,6 +53,14 @@ class Outcome:
 Render = Callable[[Job], dict[str, bytes]]
 
 
+def usable_cores() -> int:
+    """The cores this process may run on: its affinity where the system has one (a container
+    or `taskset` may allow fewer than the machine has), else the machine's; at least 1."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return os.cpu_count() or 1
+
+
 def run_jobs(render: Render, jobs: list[Job], workers: int,
              done: Callable[[Outcome], None]) -> None:
     """render(job) for every job, calling done(outcome) as each finishes.
