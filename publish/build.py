@@ -136,18 +136,19 @@ def build(root: Path, paths: list[Path] = (), dist: Path | None = None, *,
     project = Project.at(root)
     # A dist/ that is a link: its target is the folder replaced, and the link stays.
     dist = Path(os.path.realpath(dist if dist else project.root / "dist"))
+    options = Options(
+        strict=strict or release, release=release,
+        check_epub=release if check_epub is None else check_epub, jobs=jobs, shard=shard,
+        limits={"time_limit": time_limit, "memory_limit": memory_limit},
+        allow_dirty=allow_dirty, ace_all=ace_all)
     with exclusive([project.root, dist.parent], on_wait):
         if not prepared_before() and usable_cores() > 1:
             # WeasyPrint imported in a child of its own while this process loads the content:
             # a run that renders one publication renders it there (no other run uses it).
             Spare.start(_preload_renderer)
         try:
-            report = _build(project, list(paths), dist, Options(
-            strict=strict or release, release=release,
-            check_epub=release if check_epub is None else check_epub, jobs=jobs, shard=shard,
-            limits={"time_limit": time_limit, "memory_limit": memory_limit},
-            allow_dirty=allow_dirty, ace_all=ace_all), now, Cache(cache_dir or project.root / CACHE_FOLDER),
-            progress)
+            report = _build(project, list(paths), dist, options, now,
+                            Cache(cache_dir or project.root / CACHE_FOLDER), progress)
         finally:
             Spare.discard()
     report.seconds = time.perf_counter() - started

@@ -67,7 +67,8 @@ def _parser() -> argparse.ArgumentParser:
                              default=DEFAULT_LIMITS["memory_limit"],
                              help="memory a PDF's rendering may use (default: %(default)s)")
         command.add_argument("--jobs", "-j", type=int, default=usable_cores(), metavar="N",
-                             help="worker processes (default: one per core this process may use, %(default)s here)")
+                             help="worker processes (default: one per core this process may "
+                                  "use, %(default)s here)")
         command.add_argument("--shard", type=_shard, metavar="K/N",
                              help="build only the K-th of N deterministic slices of the "
                                   "publications (for a CI matrix; see 'publish merge')")
