@@ -15,6 +15,7 @@ import datetime
 import json
 import os
 import platform
+import resource
 import shutil
 import statistics
 import subprocess
@@ -114,6 +115,14 @@ weasyprint.HTML(filename=sys.argv[1], base_url=sys.argv[2]).write_pdf(
 def timed(command: list[str], cwd: Path = ROOT) -> tuple[float, float]:
     """Wall seconds of a whole command, and the peak resident set (MB) of the largest of its
     processes."""
+    seconds, peak, _ = timed_with_cpu(command, cwd)
+    return seconds, peak
+
+
+def timed_with_cpu(command: list[str], cwd: Path = ROOT) -> tuple[float, float, float]:
+    """timed(), and the CPU seconds (user and system) of the command and every process it
+    waited for."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL,
                                stderr=subprocess.PIPE)
@@ -121,7 +130,9 @@ def timed(command: list[str], cwd: Path = ROOT) -> tuple[float, float]:
     seconds = time.perf_counter() - started
     if status != 0:
         raise SystemExit(f"{' '.join(command)} failed:\n{process.stderr.read().decode()[-2000:]}")
-    return seconds, usage.ru_maxrss / 1024
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return seconds, usage.ru_maxrss / 1024, cpu
 
 
 def publish(*arguments: str) -> list[str]:
@@ -198,12 +209,14 @@ def edition_figures(scratch: Path) -> None:
     times = {}
     for workers in (1, 2):
         dist, cache = scratch / f"edition-{workers}", scratch / f"edition-cache-{workers}"
-        times[workers], peak = timed(publish("build", str(EDITION), "--jobs", str(workers),
-                                             "--dist", str(dist), "--cache", str(cache)))
+        times[workers], peak, cpu = timed_with_cpu(publish(
+            "build", str(EDITION), "--jobs", str(workers), "--dist", str(dist), "--cache",
+            str(cache)))
         count = len(list(dist.rglob("*.pdf")))
         print(f"  edition cold, {workers} worker(s): {count} publications in "
               f"{times[workers]:.1f} s, {count / times[workers] * 60:.0f} a minute; "
-              f"largest process {peak:.0f} MB")
+              f"largest process {peak:.0f} MB; {cpu:.0f} s of CPU, {cpu / count:.2f} s a "
+              f"publication, {cpu / times[workers]:.2f} cores busy on average")
     record("whole edition cold, 2 workers, every output verified", f"{times[2]:.0f} s",
            "<= 90 s", times[2] <= 90)
     record("speed-up with 2 workers", f"{times[1] / times[2]:.2f} x", ">= 1.85 x",
