@@ -164,11 +164,13 @@ def pages_figures(scratch: Path, runs: int) -> None:
 
 
 def overhead(html: Path, scratch: Path, runs: int) -> None:
-    alone = [timed([sys.executable, "-c", WEASYPRINT_ALONE, str(html), f"{scratch.as_uri()}/",
-                    str(scratch / "alone.pdf")])[0] for _ in range(runs)]
-    full = [timed(publish("build", str(PROFILE), "--jobs", "1", "--dist",
-                          str(scratch / f"dist-{run}"), "--cache", str(scratch / f"cache-{run}")))[0]
-            for run in range(runs)]
+    alone, full = [], []
+    for run in range(runs):  # in turns, as the warm renders are
+        alone.append(timed([sys.executable, "-c", WEASYPRINT_ALONE, str(html),
+                            f"{scratch.as_uri()}/", str(scratch / "alone.pdf")])[0])
+        full.append(timed(publish("build", str(PROFILE), "--jobs", "1", "--dist",
+                                  str(scratch / f"dist-{run}"), "--cache",
+                                  str(scratch / f"cache-{run}")))[0])
     a, b = statistics.median(alone), statistics.median(full)
     print(f"  floor: WeasyPrint alone, the profile's HTML to a PDF, a whole process: {a:.2f} s")
     record("publish build of one profile (cold, a whole process) against WeasyPrint alone",
