@@ -73,6 +73,30 @@ class Chart:
         """Where the axis's numbers stand: 3 points into the axis's row, below the panel's."""
         return self.rows[0].y + ROW["panel"] + 3
 
+    @property
+    def axis_numbers(self) -> list[tuple[int, float, float]]:
+        """Each axis number with the space before it, as points less characters (CSS
+        `calc(points pt - characters ch)`; a figure is 1ch wide): the first begins at the
+        chart's left edge, the last ends at its right edge, the others are centred on their
+        ticks, as chart.svg anchors them."""
+        numbers, previous = [], None
+        for index, (x, value) in enumerate(self.ticks):
+            digits = len(str(value))
+            if index == 0:
+                x, before = 0.0, 0.0                      # its start on the left edge
+            elif index == len(self.ticks) - 1:
+                x, before = self.width, float(digits)     # its end on the right edge
+            else:
+                before = digits / 2                        # centred on its tick
+            if previous is None:
+                numbers.append((value, 0.0, 0.0))
+            else:
+                previous_x, previous_before, previous_digits = previous
+                numbers.append((value, round(x - previous_x, 3),
+                                before + previous_digits - previous_before))
+            previous = (x, before, digits)
+        return numbers
+
     def x(self, value: float) -> float:
         return (float(value) - AXIS_LOW) / (AXIS_HIGH - AXIS_LOW) * self.width
 
