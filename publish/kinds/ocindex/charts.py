@@ -79,22 +79,18 @@ class Chart:
         `calc(points pt - characters ch)`; a figure is 1ch wide): the first begins at the
         chart's left edge, the last ends at its right edge, the others are centred on their
         ticks, as chart.svg anchors them."""
-        numbers, previous = [], None
+        numbers = []
+        end = (0.0, 0.0)  # where the previous number ends: points, plus characters
         for index, (x, value) in enumerate(self.ticks):
-            digits = len(str(value))
+            width = len(str(value))
             if index == 0:
-                x, before = 0.0, 0.0                      # its start on the left edge
+                start = (0.0, 0.0)
             elif index == len(self.ticks) - 1:
-                x, before = self.width, float(digits)     # its end on the right edge
+                start = (self.width, -width)
             else:
-                before = digits / 2                        # centred on its tick
-            if previous is None:
-                numbers.append((value, 0.0, 0.0))
-            else:
-                previous_x, previous_before, previous_digits = previous
-                numbers.append((value, round(x - previous_x, 3),
-                                before + previous_digits - previous_before))
-            previous = (x, before, digits)
+                start = (x, -width / 2)
+            numbers.append((value, round(start[0] - end[0], 3), end[1] - start[1]))
+            end = (start[0], start[1] + width)
         return numbers
 
     def x(self, value: float) -> float:
