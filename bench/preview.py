@@ -128,8 +128,8 @@ def _settled(port: int) -> str:
 def stages(root: Path, runs: int) -> dict[str, float]:
     """Each stage of a rebuild after a save, alone, warm, median of `runs`."""
     from publish.build import render_epub_alone, render_pdf_alone
-    from publish.core.limits import DEFAULT_LIMITS
-    from publish.core.pdf import prepare_to_render
+    from publish.core.limits import DEFAULT_LIMITS, prepare_to_render
+    from publish.core.pdf import warm_up
     from publish.preview.images import page_images
     from publish.preview.session import Session
     from publish.preview.watch import POLL_SECONDS, QUIET_SECONDS, snapshot
@@ -137,7 +137,7 @@ def stages(root: Path, runs: int) -> dict[str, float]:
     scratch = Path(tempfile.mkdtemp())
     session = Session(root, scratch)
     session.load()
-    prepare_to_render(2)
+    prepare_to_render(2, warm_up)
     changed = {session.root / NARRATIVE}
     job = session.entries["gocindex-2025-kyrgyzstan"].job
 

@@ -110,12 +110,13 @@ def prepare_to_render(count: int, warm_up: Callable[[], None]) -> None:
     author's rebuild, a preview); a one-off render of one publication is faster without it
     (by a tenth, measured), and takes a :class:`Spare` if one was started."""
     process = os.getpid()
-    if (count > 1 or process in _processes) and not _processes.get(process):
+    if count == 1 and process not in _processes:  # a cold one-off render, in the spare if any
+        _processes[process] = False
+        return
+    Spare.discard()  # before warming up, which it would slow down
+    if not _processes.get(process):
         warm_up()
         _processes[process] = True
-    if count != 1 or _processes.get(process):
-        Spare.discard()  # its work is a cold one-off render's
-    _processes.setdefault(process, False)
 
 
 def prepared_before() -> bool:

@@ -16,7 +16,6 @@ import weasyprint
 from weasyprint.formatting_structure.boxes import MarginBox
 from weasyprint.text.fonts import FontConfiguration
 
-from . import limits
 from .fetch import ProjectFetcher, RefusedURL
 from .problems import ContentError, Problem
 from .sources import Project
@@ -112,16 +111,10 @@ h1 { bookmark-level: 1; string-set: title content(); }
 </div><p id="end" style="break-before: page">The end.</p></body></html>"""
 
 
-def prepare_to_render(count: int) -> None:
-    """Called by a process about to render `count` publications in the children it forks:
-    warm it up where that pays (:func:`publish.core.limits.prepare_to_render`)."""
-    limits.prepare_to_render(count, warm_up)
-
-
 def warm_up() -> None:
     """Render a document of publish's own in this process, so that the processes it forks
     start warm: WeasyPrint's modules imported, its stylesheets parsed, its caches and Pango's
-    filled."""
+    filled. Where that pays is decided by :func:`publish.core.limits.prepare_to_render`."""
     weasyprint.HTML(string=WARM_UP_HTML).write_pdf(**PDF_OPTIONS)
 
 

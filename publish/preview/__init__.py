@@ -66,8 +66,9 @@ def serve(root: Path, port: int = DEFAULT_PORT, on_ready: Callable[[str], None] 
 def _warm_up() -> None:
     """The renderer warmed up in this process, so that every render forked from it starts warm
     (a preview renders again and again)."""
-    from ..core.pdf import prepare_to_render
-    prepare_to_render(2)
+    from ..core.limits import prepare_to_render
+    from ..core.pdf import warm_up
+    prepare_to_render(2, warm_up)
 
 
 def _follow(session: Session, watcher: Watcher) -> None:
