@@ -46,7 +46,7 @@ class Stage:
     source_commit: str | None = None
     dirty: bool | None = None
     entries: dict[str, dict] = field(default_factory=dict)
-    kept: int = 0  # files taken as they were from dist/
+    kept: list[str] = field(default_factory=list)  # files taken as they were from dist/
     reports: dict[str, bytes] = field(default_factory=dict)  # name -> bytes, beside SHA256SUMS
     # What the catalog says of each publication (slug -> its title, authors, date...).
     publications: dict[str, dict] = field(default_factory=dict)
@@ -71,17 +71,23 @@ class Stage:
         return target
 
     def keep(self, entry: Entry, sha256: str) -> None:
-        """Take dist/'s copy of an output, which the caller checked holds `sha256`: a hard
-        link where the file system allows, else a copy."""
-        source = self.dist / entry.path
-        target = self._target(entry)
-        try:
-            os.link(source, target)
-        except OSError:
-            shutil.copyfile(source, target)
-        self.entries[entry.path] = {**entry.__dict__, "bytes": target.stat().st_size,
-                                    "sha256": sha256}
-        self.kept += 1
+        """Take dist/'s copy of an output, which the caller checked holds `sha256`. It is
+        linked into the stage only if dist/ is to change (:meth:`take_kept`): a run that
+        changes nothing writes nothing."""
+        size = (self.dist / entry.path).stat().st_size
+        self.entries[entry.path] = {**entry.__dict__, "bytes": size, "sha256": sha256}
+        self.kept.append(entry.path)
+
+    def take_kept(self) -> None:
+        """dist/'s kept files into the stage: hard links where the file system allows, else
+        copies."""
+        for path in self.kept:
+            source, target = self.dist / path, self.root / path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.link(source, target)
+            except OSError:
+                shutil.copyfile(source, target)
 
     def _target(self, entry: Entry) -> Path:
         target = self.root / entry.path
@@ -149,31 +155,35 @@ def staged(dist: Path, source_commit: str | None = None, dirty: bool | None = No
     try:
         stage = Stage(root, dist, source_commit, dirty)
         yield stage
-        _write_sums_and_manifest(stage)
-        if not _same_as_dist(stage):
+        files = _sums_and_manifest(stage)
+        if not _same_as_dist(stage, files):
+            stage.take_kept()
+            for name, data in files.items():
+                (root / name).write_bytes(data)
             _exchange(root, dist)
     finally:
         _remove(root)
 
 
-def _same_as_dist(stage: Stage) -> bool:
-    """Whether dist/ already holds exactly the staged files: then it is left untouched."""
-    if stage.kept != len(stage.entries):
+def _same_as_dist(stage: Stage, files: dict[str, bytes]) -> bool:
+    """Whether dist/ already holds exactly the staged outputs and these files (its sums,
+    manifest, reports and catalog): then it is left untouched."""
+    if len(stage.kept) != len(stage.entries):
         return False
     try:
         present = {p.relative_to(stage.dist).as_posix() for p in stage.dist.rglob("*")
                    if not p.is_dir()}
-        return present == {*stage.entries, SUMS, MANIFEST, *stage.reports, *CATALOG} and all(
-            (stage.dist / name).read_bytes() == (stage.root / name).read_bytes()
-            for name in (SUMS, MANIFEST, *stage.reports, *CATALOG))
+        return present == {*stage.entries, *files} and all(
+            (stage.dist / name).read_bytes() == data for name, data in files.items())
     except OSError:
         return False
 
 
-def _write_sums_and_manifest(stage: Stage) -> None:
-    """SHA256SUMS of every file (outputs, reports, the catalog), and the manifest that
-    describes them. The catalog is made from the manifest's own account of the files and
-    publications, so that shards merged give the one catalog a single run would."""
+def _sums_and_manifest(stage: Stage) -> dict[str, bytes]:
+    """The files that go beside the outputs (name -> bytes): the reports, the catalog,
+    SHA256SUMS of every file, and the manifest that describes them. The catalog is made from
+    the manifest's own account of the files and publications, so that shards merged give the
+    one catalog a single run would."""
     files = [stage.entries[path] for path in sorted(stage.entries)]
     published = {entry["publication"] for entry in files}
     manifest = {"tool": "publish", "version": __version__,
@@ -182,16 +192,15 @@ def _write_sums_and_manifest(stage: Stage) -> None:
                                  if slug in published],
                 CATALOG_MAKER: catalog_maker()}
     catalog = _catalog(stage.dist, manifest)
-    reports, listed = _written(stage.root, stage.reports), _written(stage.root, catalog)
+    reports, listed = _listed(stage.reports), _listed(catalog)
     sums = "".join(f"{entry['sha256']}  {entry['path']}\n"
                    for entry in sorted([*files, *reports, *listed],
                                        key=lambda entry: entry["path"]))
-    (stage.root / SUMS).write_text(sums, encoding="utf-8")
     manifest["catalog"] = listed
     if reports:
         manifest["reports"] = reports
-    (stage.root / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n",
-                                       encoding="utf-8")
+    return {**stage.reports, **catalog, SUMS: sums.encode(),
+            MANIFEST: (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode()}
 
 
 def _catalog(dist: Path, manifest: dict) -> dict[str, bytes]:
@@ -224,10 +233,8 @@ def _catalog_in(dist: Path, manifest: dict) -> dict[str, bytes] | None:
     return found
 
 
-def _written(root: Path, files: dict[str, bytes]) -> list[dict]:
-    """Files written into the staging folder, as the manifest lists them."""
-    for name, data in files.items():
-        (root / name).write_bytes(data)
+def _listed(files: dict[str, bytes]) -> list[dict]:
+    """Files beside the outputs, as the manifest lists them."""
     return [{"path": name, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
             for name, data in sorted(files.items())]
 
