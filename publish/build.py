@@ -21,7 +21,7 @@ from pathlib import Path
 from .core import clock
 from .core import kind as kind_module
 from .core.cache import Cache, cache_key, design_digest, digest_files, folder_digest, tool_digest
-from .core.dist import Entry, previous_hashes, refuse_foreign, source_state, staged
+from .core.dist import MANIFEST, Entry, previous_hashes, refuse_foreign, source_state, staged
 from .core.embargo import draft_mark, refuse_before_embargo
 from .core.embargo import release_date as embargo_release_date
 from .core.kind import Publication, Rendering, Selection
@@ -142,7 +142,7 @@ def build(root: Path, paths: list[Path] = (), dist: Path | None = None, *,
         limits={"time_limit": time_limit, "memory_limit": memory_limit},
         allow_dirty=allow_dirty, ace_all=ace_all)
     with exclusive([project.root, dist.parent], on_wait):
-        if not prepared_before() and usable_cores() > 1:
+        if not prepared_before() and usable_cores() > 1 and _likely_to_render(project, dist):
             # WeasyPrint imported in a child of its own while this process loads the content:
             # a run that renders one publication renders it there (no other run uses it).
             Spare.start(_preload_renderer)
@@ -153,6 +153,36 @@ def build(root: Path, paths: list[Path] = (), dist: Path | None = None, *,
             Spare.discard()
     report.seconds = time.perf_counter() - started
     return report
+
+
+# Where a change makes a run render: the project's folders, and publish's own code.
+WATCHED = ("content", "styles", "fonts", "templates")
+
+
+def _likely_to_render(project: Project, dist: Path) -> bool:
+    """Whether a spare is worth its import: a guess, which never decides what is built. Not
+    when dist/'s manifest is newer than every file and folder of the project's content,
+    styles, fonts and templates and of publish itself, as after a run that changed nothing
+    since (a run that leaves dist/ as it was does not write its manifest): then the spare's
+    half second of CPU would only compete with the run's own work."""
+    try:
+        built = (dist / MANIFEST).stat().st_mtime_ns
+    except OSError:
+        return True
+    folders = [project.root / name for name in WATCHED] + [Path(__file__).parent]
+    return any(_changed_since(folder, built) for folder in folders)
+
+
+def _changed_since(folder: Path, instant_ns: int) -> bool:
+    for parent, folders, files in os.walk(folder):
+        folders[:] = [name for name in folders if name != "__pycache__"]
+        for name in (".", *files):
+            try:
+                if os.stat(os.path.join(parent, name)).st_mtime_ns > instant_ns:
+                    return True
+            except OSError:
+                return True
+    return False
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,10 @@ if $want_tests; then
 else
   .venv/bin/python -m pip install -q -e .
 fi
+# An editable install compiles none of publish's modules, and where PYTHONDONTWRITEBYTECODE is
+# set (CI images often set it) Python would compile them again in every run: 0.1 s of each
+# command. Compiled now; Python checks each file against its source, so an edit is still seen.
+.venv/bin/python -m compileall -q publish
 
 # Ace, pinned by .tools/ace/package-lock.json, installed in the project (not globally), with
 # no browser of its own: publish.core.ace points it at Debian's Chromium.

@@ -269,3 +269,45 @@ def test_by_default_one_worker_per_core_the_process_may_use():
                             preexec_fn=lambda: os.sched_setaffinity(0, {min(os.sched_getaffinity(0))}),
                             capture_output=True, text=True, check=True, cwd=PROJECT)
     assert "may use, 1 here" in " ".join(result.stdout.split())
+
+
+def test_a_run_likely_to_change_nothing_forks_no_spare(tmp_path):
+    """The spare's import would only compete with a run that renders nothing: the second of
+    two identical builds forks none (a guess from dist/'s manifest and the files' times)."""
+    script = ("import sys; from publish import cli; from publish.core.limits import Spare\n"
+              "started, start = [], Spare.start\n"
+              "Spare.start = lambda preload: started.append(preload) or start(preload)\n"
+              "for _ in range(2):\n"
+              "    print(cli.main(sys.argv[1:]), len(started))\n")
+    result = subprocess.run([sys.executable, "-c", script, "--project", str(PROJECT), "build",
+                             KYRGYZSTAN, "--dist", str(tmp_path / "dist"), "--cache",
+                             str(tmp_path / "cache"), "-q"],
+                            capture_output=True, text=True, timeout=300)
+    if len(os.sched_getaffinity(0)) < 2:
+        pytest.skip("one core: no spare is ever forked")
+    counts = re.findall(r"^(\d+) (\d+)$", result.stdout, re.MULTILINE)
+    assert counts == [("0", "1"), ("0", "1")], result.stderr[-2000:]
+
+
+def test_the_guess_of_a_render_follows_the_projects_files(tmp_path):
+    from publish.build import _likely_to_render
+    from publish.core.sources import Project
+    (tmp_path / "content/edition").mkdir(parents=True)
+    data = tmp_path / "content/edition/data.csv"
+    data.write_text("a,b\n")
+    (tmp_path / "dist").mkdir()
+    project, dist = Project.at(tmp_path), tmp_path / "dist"
+    assert _likely_to_render(project, dist)  # no manifest: nothing built yet
+    manifest = dist / "manifest.json"
+    manifest.write_text("{}")
+    past = time.time() - 3600
+    for path in (data, data.parent, data.parent.parent):
+        os.utime(path, (past, past))
+    assert not _likely_to_render(project, dist)
+    os.utime(data)  # edited since
+    assert _likely_to_render(project, dist)
+    os.utime(manifest)
+    assert not _likely_to_render(project, dist)
+    os.utime(manifest, (past, past))
+    data.unlink()  # a file removed: its folder's time says so
+    assert _likely_to_render(project, dist)

@@ -10,7 +10,6 @@ else.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import hashlib
 import json
 import os
@@ -327,7 +326,7 @@ def _exchange(staging: Path, dist: Path) -> None:
     if not dist.exists():
         os.rename(staging, dist)
         return
-    libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+    libc = ctypes.CDLL(None, use_errno=True)  # the C library this process runs on: no search
     renameat2 = getattr(libc, "renameat2", None)
     if renameat2 is not None:
         at_fdcwd = -100

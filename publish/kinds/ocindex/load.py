@@ -20,7 +20,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
 
 from ...core import kind as core
@@ -209,6 +209,7 @@ class Publication(core.Publication):
         return self.edition.embargo
 
 
+@cache  # a publication's names are asked for often; an edition has a few hundred
 def slugify(text: str) -> str:
     """A name as it appears in file names: lower-case ASCII words joined by hyphens."""
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
