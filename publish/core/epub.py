@@ -132,10 +132,11 @@ def assemble(spec: EpubSpec) -> bytes:
         book.add_metadata("DC", "subject", subject)
     book.add_metadata("DC", "date", utc_text(spec.date))
     _accessibility(book, spec)
-    css = [_item(asset, f"css-{index}") for index, asset in enumerate(spec.stylesheets, 1)]
+    stylesheets, assets = _faces_shown(spec)
+    css = [_item(asset, f"css-{index}") for index, asset in enumerate(stylesheets, 1)]
     for item in css:
         book.add_item(item)
-    for index, asset in enumerate(_fonts_subset(spec), 1):
+    for index, asset in enumerate(_fonts_subset(spec, assets), 1):
         book.add_item(_item(asset, f"asset-{index}"))
     if spec.cover is not None:
         cover = epub.EpubCover(uid="cover-image", file_name=spec.cover.name)
@@ -171,7 +172,29 @@ def assemble(spec: EpubSpec) -> bytes:
 ALWAYS_SHOWN = {chr(code) for code in range(0x20, 0x7F)} | {"\u2022"}
 
 
-def _fonts_subset(spec: EpubSpec) -> list[Asset]:
+def _faces_shown(spec: EpubSpec) -> tuple[list[Asset], list[Asset]]:
+    """The stylesheets and the assets, without the fonts whose faces no text asks for and
+    their @font-face rules (:mod:`publish.core.faces`): a factsheet asks for no semibold."""
+    from . import faces
+    fonts = {asset.name for asset in spec.assets if asset.media_type == FONT_MEDIA_TYPE}
+    sheets = {asset.name: asset.data.decode("utf-8") for asset in spec.stylesheets}
+    declared = [face for name, css in sheets.items() for face in faces.faces_of(name, css)]
+    if not fonts or not declared:
+        return spec.stylesheets, spec.assets
+    asked = faces.requests(list(sheets.values()), [d.content for d in spec.documents],
+                           [asset.data.decode("utf-8", "replace") for asset in spec.assets
+                            if asset.media_type == "image/svg+xml"])
+    unshown = ({face.file for face in declared}
+               - {face.file for face in faces.shown_faces(declared, asked)}) & fonts
+    if not unshown:
+        return spec.stylesheets, spec.assets
+    return ([Asset(asset.name, asset.media_type,
+                   faces.without_faces(sheets[asset.name], unshown, asset.name).encode())
+             for asset in spec.stylesheets],
+            [asset for asset in spec.assets if asset.name not in unshown])
+
+
+def _fonts_subset(spec: EpubSpec, assets: list[Asset]) -> list[Asset]:
     """The assets, each font cut down to the characters the EPUB can show: its documents,
     its stylesheets (generated content), its table of contents and title. A font is most of
     an EPUB's weight, and a reader never needs a glyph the book does not use."""
@@ -187,7 +210,7 @@ def _fonts_subset(spec: EpubSpec) -> list[Asset]:
         entries.extend(entry.children)
     codepoints = frozenset(ord(char) for char in shown)
     return [Asset(asset.name, asset.media_type, _subset(asset.data, codepoints))
-            if asset.media_type == FONT_MEDIA_TYPE else asset for asset in spec.assets]
+            if asset.media_type == FONT_MEDIA_TYPE else asset for asset in assets]
 
 
 # Kept for the process: the factsheets of an edition mostly show the same characters, and a
