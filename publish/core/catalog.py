@@ -21,8 +21,6 @@ from functools import cache
 from pathlib import Path
 from urllib.parse import quote
 
-import jinja2
-
 from .clock import InstantError, parse_instant, utc_text
 
 OPDS_JSON, ATOM, LANDING = "opds.json", "catalog.xml", "index.html"
@@ -57,7 +55,9 @@ TEMPLATES = Path(__file__).parent
 @cache
 def catalog_maker() -> str:
     """What makes the catalog, as a digest: this module, its templates, and Jinja's version."""
-    digest = hashlib.sha256(jinja2.__version__.encode())
+    # Jinja's version from its metadata, not Jinja: a run that keeps its catalog needs no Jinja.
+    from importlib.metadata import version
+    digest = hashlib.sha256(version("jinja2").encode())
     for path in sorted([Path(__file__), *TEMPLATES.glob("catalog_*")]):
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:32]
@@ -374,7 +374,8 @@ def _names() -> dict:
             "opds_json_type": OPDS_JSON_TYPE, "atom_type": ATOM_TYPE, "open_access": OPEN_ACCESS}
 
 
-def _environment() -> jinja2.Environment:
+def _environment():
+    import jinja2
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
         undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,

@@ -15,7 +15,6 @@ from __future__ import annotations
 import html
 import io
 import re
-import uuid
 import zipfile
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -25,6 +24,7 @@ from pathlib import Path
 from ebooklib import epub
 
 from .clock import utc_text
+from .kind import stable_identifier  # noqa: F401 - where kinds find it, beside EpubSpec
 from .sources import MAX_ASSET_BYTES, Project
 from .stylesheets import read_stylesheet, referenced_files
 
@@ -298,11 +298,6 @@ def _sufficient_access_modes(images: bool, text_suffices: bool) -> list[str]:
     if not images:
         return ["textual"]
     return ["textual,visual", "textual"] if text_suffices else ["textual,visual"]
-
-
-def stable_identifier(name: str) -> str:
-    """A UUID derived from a publication's name: the same on every build, unique to it."""
-    return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, 'publish:' + name)}"
 
 
 def write_book(book: epub.EpubBook, modified: datetime, ncx_depth: int, language: str) -> bytes:

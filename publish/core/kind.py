@@ -19,6 +19,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import re
+import uuid
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -29,7 +30,6 @@ from .clock import utc_text
 from .embargo import Embargo
 from .problems import ContentError, Problem, Problems, excerpt
 from .sources import Fields, Project
-from .templates import template_environment
 
 ENTRY_POINTS = "publish.kinds"
 CONTENT = "content"
@@ -198,6 +198,7 @@ class Kind(ABC):
     def environment(self, project: Project):
         """The kind's templates in a project: the project's templates/<name>/ first, then its
         templates/, then the kind's own folder; sandboxed (:mod:`publish.core.templates`)."""
+        from .templates import template_environment  # Jinja2: only where a run renders
         return template_environment(project, self.templates, self.name or None)
 
     @abstractmethod
@@ -443,3 +444,9 @@ def _chosen(project: Project, paths: list[Path],
         elif chosen.get(folder, []) is not None:
             chosen.setdefault(folder, []).append(path)
     return chosen
+
+
+def stable_identifier(name: str) -> str:
+    """A UUID derived from a publication's name: the same on every build, unique to it (its
+    EPUB's identifier, where its configuration gives none)."""
+    return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, 'publish:' + name)}"

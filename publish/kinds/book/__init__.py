@@ -18,9 +18,6 @@ from ...core.sources import Project
 from . import problems as _codes  # noqa: F401 (its codes are registered before any is used)
 from .book import Book, load_book
 from .config import as_instant, load_config
-from .epub import book_epub
-from .html import Page, chapter_views, render
-from .render import Medium
 
 
 class BookPublication(Publication):
@@ -43,13 +40,18 @@ class BookPublication(Publication):
     def dependencies(self) -> list[Path]:
         return self.book.files
 
+    # The documents' makers are imported where a book is rendered (Jinja2, ebooklib): a run
+    # that renders nothing loads the kinds without them.
     def print_html(self, rendering: Rendering) -> str:
+        from .html import Page, chapter_views, render
+        from .render import Medium
         stylesheets = self.stylesheets["print"]
         page = Page(self.book, rendering, stylesheets,
                     chapter_views(self.book, Medium("print", rendering.project)))
         return render(self.kind, page, "print.html")
 
     def epub(self, rendering: Rendering):
+        from .epub import book_epub
         return book_epub(self.kind, self.book, rendering, self.stylesheets["epub"])
 
 

@@ -13,8 +13,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from ...core.embargo import EMBARGO_KINDS, Embargo, embargo_field
-from ...core.epub import stable_identifier
-from ...core.kind import Press, press_field
+from ...core.kind import Press, press_field, stable_identifier
 from ...core.problems import ContentError, Problems, excerpt
 from ...core.sources import Fields, Node, Project
 from ...core.stylesheets import stylesheets_field

@@ -16,9 +16,9 @@ from ...core.epub import (
     TocEntry,
     cover_image,
     project_fonts,
-    stable_identifier,
     stylesheet_assets,
 )
+from ...core.kind import stable_identifier
 from ...core.sources import MAX_ASSET_BYTES, Project
 from .html import Page, chart_svg, environment, render
 
