@@ -228,8 +228,12 @@ def _build(project: Project, paths: list[Path], dist: Path, options: Options, no
         raise ContentError(report.problems)
     report.total = len(work) + len(report.failed)
 
+    placer = os.getpid()
+
     def render(job: Job) -> dict[str, bytes]:
-        return _render(job, project, options)
+        # The process that will place the outputs (a worker will not) readies their catalog
+        # while a PDF renders.
+        return _render(job, project, options, ready_catalog=os.getpid() == placer)
 
     to_render, kept = _plan(work, store, dist, report, progress)
     unstored: dict[str, dict[str, bytes]] = {}  # outputs the cache could not take
@@ -446,7 +450,8 @@ def _names(job: Job, kinds) -> dict[str, str]:
             for kind in SUFFIXES if kind in kinds}
 
 
-def _render(job: Job, project: Project, options: Options) -> dict[str, bytes]:
+def _render(job: Job, project: Project, options: Options,
+            ready_catalog: bool = False) -> dict[str, bytes]:
     """One publication's PDF and EPUB, rendered and verified."""
     from .core.epub import assemble
     from .core.verify import prepare_pdf_checks, verify_epub, verify_pdf
@@ -459,6 +464,9 @@ def _render(job: Job, project: Project, options: Options) -> dict[str, bytes]:
         epub = assemble(spec)
         images = _cover(spec)
         prepare_pdf_checks()
+        if ready_catalog:
+            from .core.catalog import prepare
+            prepare()
         pdf = rendering_pdf.result()
     problems = verify_pdf(pdf, job.mark, blame=source)
     if options.check_epub:

@@ -50,6 +50,8 @@ NO_DATE = datetime(1970, 1, 1, tzinfo=UTC)
 # The namespace of the identifiers made up for publications and feeds that have none.
 NAMESPACE = uuid.UUID("5b0c0a2e-53a9-4f55-9f0a-3c6d1d0e8f41")
 TEMPLATES = Path(__file__).parent
+ATOM_TEMPLATE, LANDING_TEMPLATE = "catalog_atom.xml", "catalog_landing.html"
+TEMPLATE_NAMES = (ATOM_TEMPLATE, LANDING_TEMPLATE)
 
 
 @cache
@@ -196,9 +198,9 @@ def catalog_files(manifest: dict) -> dict[str, bytes]:
     environment = _environment()
     return {
         OPDS_JSON: _opds_json(catalog),
-        ATOM: environment.get_template("catalog_atom.xml").render(
+        ATOM: environment.get_template(ATOM_TEMPLATE).render(
             catalog=catalog, names=_names()).encode("utf-8"),
-        LANDING: environment.get_template("catalog_landing.html").render(
+        LANDING: environment.get_template(LANDING_TEMPLATE).render(
             catalog=catalog, names=_names()).encode("utf-8"),
     }
 
@@ -374,6 +376,15 @@ def _names() -> dict:
             "opds_json_type": OPDS_JSON_TYPE, "atom_type": ATOM_TYPE, "open_access": OPEN_ACCESS}
 
 
+def prepare() -> None:
+    """Compile the catalog's templates, and digest what makes it, ahead of need: the process
+    that places a one-off build's outputs does it while the PDF renders elsewhere."""
+    catalog_maker()
+    for name in TEMPLATE_NAMES:
+        _environment().get_template(name)
+
+
+@cache  # one environment a process, which keeps the templates it has compiled
 def _environment():
     import jinja2
     environment = jinja2.Environment(

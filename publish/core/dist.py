@@ -110,9 +110,8 @@ def previous_hashes(dist: Path) -> dict[str, str]:
 def manifest_entries(dist: Path) -> dict[str, dict]:
     """What dist/'s manifest lists: path -> its entry (none when there is no readable one)."""
     try:
-        manifest = json.loads((dist / MANIFEST).read_text(encoding="utf-8"))
-        return {entry["path"]: entry for entry in manifest.get("files", [])}
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {entry["path"]: entry for entry in (manifest_of(dist) or {}).get("files", [])}
+    except (KeyError, TypeError, AttributeError):
         return {}
 
 
@@ -154,8 +153,10 @@ def staged(dist: Path, source_commit: str | None = None, dirty: bool | None = No
     try:
         stage = Stage(root, dist, source_commit, dirty)
         yield stage
-        files = _sums_and_manifest(stage)
-        if not _same_as_dist(stage, files):
+        previous = manifest_of(dist)
+        manifest, files = _sums_and_manifest(stage, previous)
+        if not _same_as_dist(stage, manifest, files, previous):
+            files[MANIFEST] = (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode()
             stage.take_kept()
             for name, data in files.items():
                 (root / name).write_bytes(data)
@@ -164,24 +165,36 @@ def staged(dist: Path, source_commit: str | None = None, dirty: bool | None = No
         _remove(root)
 
 
-def _same_as_dist(stage: Stage, files: dict[str, bytes]) -> bool:
-    """Whether dist/ already holds exactly the staged outputs and these files (its sums,
-    manifest, reports and catalog): then it is left untouched."""
-    if len(stage.kept) != len(stage.entries):
+def manifest_of(dist: Path) -> dict | None:
+    """dist/'s manifest, read; None where there is no readable one."""
+    try:
+        manifest = json.loads((dist / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return manifest if isinstance(manifest, dict) else None
+
+
+def _same_as_dist(stage: Stage, manifest: dict, files: dict[str, bytes],
+                  previous: dict | None) -> bool:
+    """Whether dist/ already holds exactly the staged outputs, this manifest and these files
+    (its sums, reports and catalog): then it is left untouched. The manifest is compared as
+    what it says, which spares writing it out (a third of what is left of a run that changes
+    nothing); the other files byte for byte."""
+    if len(stage.kept) != len(stage.entries) or previous != manifest:
         return False
     try:
         present = {p.relative_to(stage.dist).as_posix() for p in stage.dist.rglob("*")
                    if not p.is_dir()}
-        return present == {*stage.entries, *files} and all(
+        return present == {*stage.entries, *files, MANIFEST} and all(
             (stage.dist / name).read_bytes() == data for name, data in files.items())
     except OSError:
         return False
 
 
-def _sums_and_manifest(stage: Stage) -> dict[str, bytes]:
-    """The files that go beside the outputs (name -> bytes): the reports, the catalog,
-    SHA256SUMS of every file, and the manifest that describes them. The catalog is made from
-    the manifest's own account of the files and publications, so that shards merged give the
+def _sums_and_manifest(stage: Stage, previous: dict | None) -> tuple[dict, dict[str, bytes]]:
+    """The manifest of the staged outputs, and the files that go beside them (name -> bytes):
+    the reports, the catalog, and SHA256SUMS of every file. The catalog is made from the
+    manifest's own account of the files and publications, so that shards merged give the
     one catalog a single run would."""
     files = [stage.entries[path] for path in sorted(stage.entries)]
     published = {entry["publication"] for entry in files}
@@ -190,7 +203,7 @@ def _sums_and_manifest(stage: Stage) -> dict[str, bytes]:
                 "publications": [stage.publications[slug] for slug in sorted(stage.publications)
                                  if slug in published],
                 CATALOG_MAKER: catalog_maker()}
-    catalog = _catalog(stage.dist, manifest)
+    catalog = _catalog(stage.dist, manifest, previous)
     reports, listed = _listed(stage.reports), _listed(catalog)
     sums = "".join(f"{entry['sha256']}  {entry['path']}\n"
                    for entry in sorted([*files, *reports, *listed],
@@ -198,16 +211,15 @@ def _sums_and_manifest(stage: Stage) -> dict[str, bytes]:
     manifest["catalog"] = listed
     if reports:
         manifest["reports"] = reports
-    return {**stage.reports, **catalog, SUMS: sums.encode(),
-            MANIFEST: (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode()}
+    return manifest, {**stage.reports, **catalog, SUMS: sums.encode()}
 
 
-def _catalog(dist: Path, manifest: dict) -> dict[str, bytes]:
-    """The catalog of this manifest: dist/'s own files where its manifest says the same of the
-    same files and publications and the same catalog code made them (each read back and
-    checked against its hash), else made anew. Making it is a third of a run that changes
-    nothing; taking it as it is costs a read."""
-    kept = _catalog_in(dist, manifest)
+def _catalog(dist: Path, manifest: dict, previous: dict | None) -> dict[str, bytes]:
+    """The catalog of this manifest: dist/'s own files where its manifest (`previous`) says
+    the same of the same files and publications and the same catalog code made them (each
+    read back and checked against its hash), else made anew. Making it is a third of a run
+    that changes nothing; taking it as it is costs a read."""
+    kept = _catalog_in(dist, manifest, previous)
     if kept is not None:
         return kept
     try:
@@ -216,15 +228,14 @@ def _catalog(dist: Path, manifest: dict) -> dict[str, bytes]:
         raise ContentError([Problem("D008", str(error), dist / MANIFEST)]) from None
 
 
-def _catalog_in(dist: Path, manifest: dict) -> dict[str, bytes] | None:
+def _catalog_in(dist: Path, manifest: dict, previous: dict | None) -> dict[str, bytes] | None:
     """dist/'s catalog files, if they are the catalog of `manifest` (see :func:`_catalog`)."""
+    if previous is None or any(previous.get(key) != value for key, value in manifest.items()):
+        return None
     try:
-        previous = json.loads((dist / MANIFEST).read_text(encoding="utf-8"))
-        if any(previous.get(key) != value for key, value in manifest.items()):
-            return None
         listed = {entry["path"]: entry["sha256"] for entry in previous["catalog"]}
         found = {name: (dist / name).read_bytes() for name in CATALOG}
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+    except (OSError, KeyError, TypeError, AttributeError):
         return None
     if set(listed) != set(CATALOG) or any(hashlib.sha256(data).hexdigest() != listed[name]
                                           for name, data in found.items()):
