@@ -223,6 +223,36 @@ def test_an_output_altered_in_dist_is_written_again(small, tmp_path, shared_cach
     assert_dist_is_exact(dist)
 
 
+def test_a_run_that_changes_nothing_writes_nothing(small, tmp_path, shared_cache,
+                                                  monkeypatch):
+    """dist/ is neither exchanged nor written when it already holds the run's outputs and
+    says so; when only what its manifest says changes (here, the commit), the outputs are
+    taken as they were (the same files, linked) and the manifest is written anew."""
+    monkeypatch.setenv("PUBLISH_SOURCE_COMMIT", "a" * 40)
+    dist = tmp_path / "dist"
+    kazakhstan = str(small / PROFILES / "kazakhstan")
+    assert build(small, dist, kazakhstan, cache=shared_cache)[0] == 0
+    pdf = dist / "gocindex-2025/kazakhstan-draft.pdf"
+
+    def state() -> tuple:
+        return (dist.stat().st_ino, (dist / "manifest.json").stat().st_mtime_ns,
+                (dist / "manifest.json").stat().st_ino, pdf.stat().st_ino)
+    before = state()
+    time.sleep(0.01)  # a file written again would have a later time
+    code, out, err = build(small, dist, kazakhstan, cache=shared_cache)
+    assert code == 0 and "1 unchanged" in out, err
+    assert state() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dist", "project"]  # no stage left
+    monkeypatch.setenv("PUBLISH_SOURCE_COMMIT", "b" * 40)
+    code, out, err = build(small, dist, kazakhstan, cache=shared_cache)
+    assert code == 0 and "1 unchanged" in out, err
+    after = state()
+    assert after[0] != before[0] and after[2] != before[2]  # exchanged, the manifest new
+    assert after[3] == before[3]                            # the PDF the very same file
+    assert json.loads((dist / "manifest.json").read_text())["source_commit"] == "b" * 40
+    assert_dist_is_exact(dist)
+
+
 def test_a_dist_that_is_a_link_stays_a_link(small, tmp_path, shared_cache):
     target = tmp_path / "elsewhere"
     link = tmp_path / "dist"
