@@ -352,7 +352,8 @@ def _dist_holds(dist: Path, previous: dict[str, str], name: str, sha256: str) ->
     if previous.get(name) != sha256:
         return False
     try:
-        return hashlib.sha256((dist / name).read_bytes()).hexdigest() == sha256
+        with open(os.path.join(dist, name), "rb") as stream:
+            return hashlib.file_digest(stream, "sha256").hexdigest() == sha256
     except OSError:
         return False
 

@@ -73,7 +73,7 @@ class Stage:
         """Take dist/'s copy of an output, which the caller checked holds `sha256`. It is
         linked into the stage only if dist/ is to change (:meth:`take_kept`): a run that
         changes nothing writes nothing."""
-        size = (self.dist / entry.path).stat().st_size
+        size = os.stat(os.path.join(self.dist, entry.path)).st_size
         self.entries[entry.path] = {**entry.__dict__, "bytes": size, "sha256": sha256}
         self.kept.append(entry.path)
 
@@ -100,7 +100,7 @@ def previous_hashes(dist: Path) -> dict[str, str]:
     hashes = {}
     for path, entry in manifest_entries(Path(dist)).items():
         try:
-            if (Path(dist) / path).stat().st_size == entry.get("bytes"):
+            if os.stat(os.path.join(dist, path)).st_size == entry.get("bytes"):
                 hashes[path] = entry["sha256"]
         except (OSError, KeyError):
             continue
@@ -183,12 +183,20 @@ def _same_as_dist(stage: Stage, manifest: dict, files: dict[str, bytes],
     if len(stage.kept) != len(stage.entries) or previous != manifest:
         return False
     try:
-        present = {p.relative_to(stage.dist).as_posix() for p in stage.dist.rglob("*")
-                   if not p.is_dir()}
-        return present == {*stage.entries, *files, MANIFEST} and all(
+        return files_in(stage.dist) == {*stage.entries, *files, MANIFEST} and all(
             (stage.dist / name).read_bytes() == data for name, data in files.items())
     except OSError:
         return False
+
+
+def files_in(folder: Path) -> set[str]:
+    """Every file under `folder` (links to folders aside), as paths relative to it with '/'
+    between their parts."""
+    found = set()
+    for parent, _, names in os.walk(folder):
+        relative = Path(os.path.relpath(parent, folder)).as_posix()
+        found.update(name if relative == "." else f"{relative}/{name}" for name in names)
+    return found
 
 
 def _sums_and_manifest(stage: Stage, previous: dict | None) -> tuple[dict, dict[str, bytes]]:
