@@ -20,7 +20,15 @@ from pathlib import Path
 
 from .core import clock
 from .core import kind as kind_module
-from .core.cache import Cache, cache_key, design_digest, digest_files, folder_digest, tool_digest
+from .core.cache import (
+    PACKAGE,
+    Cache,
+    cache_key,
+    design_digest,
+    digest_files,
+    folder_digest,
+    tool_digest,
+)
 from .core.dist import MANIFEST, Entry, previous_hashes, refuse_foreign, source_state, staged
 from .core.embargo import draft_mark, refuse_before_embargo
 from .core.embargo import release_date as embargo_release_date
@@ -28,7 +36,7 @@ from .core.kind import Publication, Rendering, Selection
 from .core.limits import DEFAULT_LIMITS, Limited, Spare, prepare_to_render, prepared_before
 from .core.lock import exclusive
 from .core.problems import ContentError, Problem, visible
-from .core.sources import Project
+from .core.sources import INPUT_FOLDERS, Project
 from .core.stylesheets import check_stylesheets
 from .core.workers import Job, Outcome, run_jobs, usable_cores
 from .kinds import BUILTIN
@@ -155,10 +163,6 @@ def build(root: Path, paths: list[Path] = (), dist: Path | None = None, *,
     return report
 
 
-# Where a change makes a run render: the project's folders, and publish's own code.
-WATCHED = ("content", "styles", "fonts", "templates")
-
-
 def _likely_to_render(project: Project, dist: Path) -> bool:
     """Whether a spare is worth its import: a guess, which never decides what is built. Not
     when dist/'s manifest is newer than every file and folder of the project's content,
@@ -169,13 +173,16 @@ def _likely_to_render(project: Project, dist: Path) -> bool:
         built = (dist / MANIFEST).stat().st_mtime_ns
     except OSError:
         return True
-    folders = [project.root / name for name in WATCHED] + [Path(__file__).parent]
+    folders = [project.root / name for name in INPUT_FOLDERS] + [PACKAGE]
     return any(_changed_since(folder, built) for folder in folders)
 
 
 def _changed_since(folder: Path, instant_ns: int) -> bool:
+    """Whether a file or folder under `folder` was modified after the instant (a folder is,
+    when a file in it is added or removed)."""
     for parent, folders, files in os.walk(folder):
-        folders[:] = [name for name in folders if name != "__pycache__"]
+        folders[:] = [name for name in folders
+                      if name != "__pycache__" and not name.startswith(".")]
         for name in (".", *files):
             try:
                 if os.stat(os.path.join(parent, name)).st_mtime_ns > instant_ns:

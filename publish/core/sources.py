@@ -27,6 +27,9 @@ MAX_SOURCE_BYTES = 2 * 1024 * 1024
 MAX_ASSET_BYTES = 64 * 1024 * 1024
 # The project's folders a build's renderer may read; nothing else, and never the network.
 ALLOWED_FOLDERS = ("content", "styles", "fonts")
+# The project's folders whose files make the outputs (a preview watches them; a build guesses
+# from their times whether it will render).
+INPUT_FOLDERS = ("content", "templates", "styles", "fonts")
 
 
 class Node(dict):

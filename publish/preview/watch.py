@@ -11,8 +11,8 @@ import os
 import time
 from pathlib import Path
 
-# The folders whose files make the outputs.
-WATCHED = ("content", "templates", "styles", "fonts")
+from ..core.sources import INPUT_FOLDERS
+
 POLL_SECONDS = 0.1     # how often the files are scanned
 QUIET_SECONDS = 0.1    # how long they must stay unchanged before a change is reported
 
@@ -21,7 +21,7 @@ def snapshot(root: Path) -> dict[Path, tuple[int, int]]:
     """Every watched file -> (modification time in ns, size). Links are not followed:
     what a link points at outside the project is not the project's."""
     found = {}
-    for folder in WATCHED:
+    for folder in INPUT_FOLDERS:
         for directory, folders, files in os.walk(root / folder):
             folders[:] = [name for name in folders if not name.startswith(".")]
             for name in files:
