@@ -60,7 +60,7 @@ class Stage:
         self.reports[name] = data
 
     def write(self, entry: Entry, data: bytes) -> Path:
-        target = self._target(entry)
+        target = self._target(entry.path)
         with open(target, "xb") as stream:
             stream.write(data)
             stream.flush()
@@ -81,15 +81,14 @@ class Stage:
         """dist/'s kept files into the stage: hard links where the file system allows, else
         copies."""
         for path in self.kept:
-            source, target = self.dist / path, self.root / path
-            target.parent.mkdir(parents=True, exist_ok=True)
+            source, target = self.dist / path, self._target(path)
             try:
                 os.link(source, target)
             except OSError:
                 shutil.copyfile(source, target)
 
-    def _target(self, entry: Entry) -> Path:
-        target = self.root / entry.path
+    def _target(self, path: str) -> Path:
+        target = self.root / path
         target.parent.mkdir(parents=True, exist_ok=True)
         return target
 
@@ -183,13 +182,13 @@ def _same_as_dist(stage: Stage, manifest: dict, files: dict[str, bytes],
     if len(stage.kept) != len(stage.entries) or previous != manifest:
         return False
     try:
-        return files_in(stage.dist) == {*stage.entries, *files, MANIFEST} and all(
+        return _files_in(stage.dist) == {*stage.entries, *files, MANIFEST} and all(
             (stage.dist / name).read_bytes() == data for name, data in files.items())
     except OSError:
         return False
 
 
-def files_in(folder: Path) -> set[str]:
+def _files_in(folder: Path) -> set[str]:
     """Every file under `folder` (links to folders aside), as paths relative to it with '/'
     between their parts."""
     found = set()

@@ -51,24 +51,26 @@ class Requests:
 
 def faces_of(stylesheet_name: str, css: str) -> list[Face]:
     """The @font-face rules of a stylesheet, each with the file its src names (the first url)."""
-    faces = []
-    for rule in tinycss2.parse_stylesheet(css, skip_comments=True, skip_whitespace=True):
-        if rule.type != "at-rule" or rule.lower_at_keyword != "font-face" or not rule.content:
-            continue
-        descriptors = {d.lower_name: d.value for d in tinycss2.parse_blocks_contents(rule.content)
-                       if d.type == "declaration"}
-        url = next((token.value for token in descriptors.get("src", ())
-                    if token.type == "url"
-                    or (token.type == "function" and token.lower_name == "url")), None)
-        if url is None or not isinstance(url, str):
-            continue
-        family = tinycss2.serialize(descriptors.get("font-family", ())).strip().strip("\"'")
-        weight = _weight(tinycss2.serialize(descriptors.get("font-weight", ())).strip() or "400")
-        style = tinycss2.serialize(descriptors.get("font-style", ())).strip().lower()
-        faces.append(Face(family, weight or NORMAL, style in ("italic", "oblique"),
-                          posixpath.normpath(posixpath.join(posixpath.dirname(stylesheet_name),
-                                                            url))))
-    return faces
+    rules = tinycss2.parse_stylesheet(css, skip_comments=True, skip_whitespace=True)
+    return [face for rule in rules if (face := _face(rule, stylesheet_name)) is not None]
+
+
+def _face(rule, stylesheet_name: str) -> Face | None:
+    """The face a rule describes, if it is a @font-face rule that names a file."""
+    if rule.type != "at-rule" or rule.lower_at_keyword != "font-face" or not rule.content:
+        return None
+    descriptors = {d.lower_name: d.value for d in tinycss2.parse_blocks_contents(rule.content)
+                   if d.type == "declaration"}
+    url = next((token.value for token in descriptors.get("src", ())
+                if token.type == "url"
+                or (token.type == "function" and token.lower_name == "url")), None)
+    if url is None or not isinstance(url, str):
+        return None
+    family = tinycss2.serialize(descriptors.get("font-family", ())).strip().strip("\"'")
+    weight = _weight(tinycss2.serialize(descriptors.get("font-weight", ())).strip() or "400")
+    style = tinycss2.serialize(descriptors.get("font-style", ())).strip().lower()
+    return Face(family, weight or NORMAL, style in ("italic", "oblique"),
+                posixpath.normpath(posixpath.join(posixpath.dirname(stylesheet_name), url)))
 
 
 def requests(stylesheets: list[str], documents: list[str], images: list[str]) -> Requests:
@@ -91,11 +93,11 @@ def requests(stylesheets: list[str], documents: list[str], images: list[str]) ->
 
 def shown_faces(faces: list[Face], asked: Requests) -> set[Face]:
     """The faces the requests match, family by family (CSS Fonts 4, 5.2: style, then weight)."""
+    if asked.weights is None:
+        return set(faces)
     families: dict[str, list[Face]] = {}
     for face in faces:
         families.setdefault(face.family.lower(), []).append(face)
-    if asked.weights is None:
-        return set(faces)
     weights = _with_relative(asked.weights, asked.relative)
     shown = set()
     for members in families.values():
@@ -125,8 +127,7 @@ def without_faces(css: str, files: set[str], stylesheet_name: str) -> str:
     has none of them."""
     kept, dropped = [], False
     for node in tinycss2.parse_stylesheet(css, skip_comments=False, skip_whitespace=False):
-        if node.type == "at-rule" and node.lower_at_keyword == "font-face" and any(
-                face.file in files for face in faces_of(stylesheet_name, node.serialize())):
+        if (face := _face(node, stylesheet_name)) is not None and face.file in files:
             dropped = True
         elif not (node.type == "whitespace" and kept and kept[-1] is None):
             kept.append(node)
