@@ -8,6 +8,8 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -49,6 +51,21 @@ def test_parallel_build_gives_the_serial_bytes(small, serial, tmp_path):
     assert code == 0, err
     assert snapshot(dist) == snapshot(serial)
     assert "[5/5]" in err  # progress, as plain lines when not on a terminal
+
+
+def test_a_publication_rendered_after_others_is_the_one_rendered_alone(small, serial, tmp_path):
+    """A build renders publication after publication in one kept child, on fonts and review
+    marks laid out once (core/limits.py Kept, core/pdf.py SharedFonts); a one-off build, in
+    a process of its own, renders on fresh ones."""
+    dist = tmp_path / "dist"
+    result = subprocess.run([sys.executable, "-m", "publish", "--project", str(small), "build",
+                             str(EDITION / "profiles/kyrgyzstan"), "--now", NOW, "--dist",
+                             str(dist), "--cache", str(tmp_path / "cache"), "-q"],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    for name in ("kyrgyzstan-draft.pdf", "kyrgyzstan-draft.epub"):
+        assert (dist / "gocindex-2025" / name).read_bytes() == \
+            (serial / "gocindex-2025" / name).read_bytes(), name
 
 
 def test_every_country_of_the_dataset_gets_a_publication(serial):

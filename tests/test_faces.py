@@ -73,11 +73,11 @@ def test_a_rule_describing_a_face_asks_for_none():
 
 
 def test_the_rules_of_faces_left_out_go_and_the_rest_stays_as_written():
-    css = without_faces(FONTS_CSS, {"fonts/S.ttf", "fonts/SI.ttf"}, "styles/fonts.css")
+    css = without_faces(FONTS_CSS, frozenset({"fonts/S.ttf", "fonts/SI.ttf"}), "styles/fonts.css")
     assert "S.ttf" not in css and "SI.ttf" not in css
     assert css.replace("\n", "") == "".join(line for line in FONTS_CSS.splitlines()
                                             if "600" not in line)
-    assert without_faces(FONTS_CSS, {"fonts/other.ttf"}, "styles/fonts.css") is FONTS_CSS
+    assert without_faces(FONTS_CSS, frozenset({"fonts/other.ttf"}), "styles/fonts.css") is FONTS_CSS
 
 
 def test_a_factsheet_carries_no_semibold_and_a_book_that_asks_for_it_does(factsheet_epub,

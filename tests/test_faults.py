@@ -250,6 +250,51 @@ def test_a_spare_is_its_parents_alone(spare):
     os.close(writer)
 
 
+KEPT = r"""
+import json, os, sys, time
+from publish.core.limits import Kept, Limited, prepare_to_render
+from publish.core.problems import ContentError
+HELD = []
+
+def hold(megabytes):
+    HELD.append(bytearray(megabytes * 1024 * 1024))
+    return os.getpid()
+
+def call(function, *args, time_limit=30, memory_limit=2048):
+    with Limited(function, *args, time_limit=time_limit, memory_limit=memory_limit,
+                 blame=None) as running:
+        try:
+            return running.result()
+        except ContentError as error:
+            return error.problems[0].code
+        except RuntimeError:
+            return "error"
+
+prepare_to_render(2, lambda: None)  # as a build's worker or a preview: it renders many
+steps = [call(os.getpid), call(os.getpid),
+         call(time.sleep, 10, time_limit=0.5), call(os.getpid),
+         call(bytearray, 4096 * 1024 * 1024), call(os.getpid),
+         call(int, "not a number"), call(os.getpid),
+         call(hold, Kept.GROWTH_BYTES // 2**20 + 50), call(os.getpid),
+         call(hold, 10), call(os.getpid)]
+print(json.dumps([os.getpid(), steps]))
+"""
+
+
+def test_a_process_that_renders_many_keeps_one_child_until_a_call_reaches_a_limit():
+    result = subprocess.run([sys.executable, "-c", KEPT], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    parent, (first, again, slow, after_slow, large, after_large, failed, after_failure,
+             grown, after_growth, small, after_small) = json.loads(result.stdout)
+    assert first == again != parent                          # one child, kept
+    assert slow == "R003" and after_slow not in (first, parent)  # killed at the time limit
+    assert large == "R003" and after_large != after_slow      # it left out of memory
+    assert failed == "error" and after_failure != after_large  # it left after a failure
+    assert grown == after_failure != after_growth             # it left, grown too much
+    assert small == after_growth == after_small               # grown little: kept
+
+
 def test_a_one_off_build_leaves_weasyprint_to_the_process_that_renders(tmp_path):
     """The build's own process never imports WeasyPrint for one publication: the spare (or the
     child forked for it) does, while the build loads the content."""

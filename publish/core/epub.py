@@ -184,8 +184,8 @@ def _faces_shown(spec: EpubSpec) -> tuple[list[Asset], list[Asset]]:
     asked = faces.requests(list(sheets.values()), [d.content for d in spec.documents],
                            [asset.data.decode("utf-8", "replace") for asset in spec.assets
                             if asset.media_type == "image/svg+xml"])
-    unshown = ({face.file for face in declared}
-               - {face.file for face in faces.shown_faces(declared, asked)}) & fonts
+    unshown = frozenset({face.file for face in declared}
+                        - {face.file for face in faces.shown_faces(declared, asked)}) & fonts
     if not unshown:
         return spec.stylesheets, spec.assets
     return ([Asset(asset.name, asset.media_type,

@@ -15,6 +15,7 @@ from __future__ import annotations
 import posixpath
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 import tinycss2
 
@@ -49,10 +50,11 @@ class Requests:
     relative: set[str]  # bolder, lighter
 
 
-def faces_of(stylesheet_name: str, css: str) -> list[Face]:
+@lru_cache(maxsize=32)  # the same stylesheets serve every publication of a kind
+def faces_of(stylesheet_name: str, css: str) -> tuple[Face, ...]:
     """The @font-face rules of a stylesheet, each with the file its src names (the first url)."""
     rules = tinycss2.parse_stylesheet(css, skip_comments=True, skip_whitespace=True)
-    return [face for rule in rules if (face := _face(rule, stylesheet_name)) is not None]
+    return tuple(face for rule in rules if (face := _face(rule, stylesheet_name)) is not None)
 
 
 def _face(rule, stylesheet_name: str) -> Face | None:
@@ -122,7 +124,8 @@ def matched_weight(desired: int, available: list[int]) -> int:
     return (below + above)[0] if desired < 400 else (above + below)[0]
 
 
-def without_faces(css: str, files: set[str], stylesheet_name: str) -> str:
+@lru_cache(maxsize=32)
+def without_faces(css: str, files: frozenset[str], stylesheet_name: str) -> str:
     """The stylesheet without the @font-face rules of these files; the same text where it
     has none of them."""
     kept, dropped = [], False

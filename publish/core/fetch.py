@@ -9,6 +9,7 @@ too large is refused rather than waited on.
 from __future__ import annotations
 
 import mimetypes
+import os
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
@@ -38,6 +39,9 @@ class ProjectFetcher(URLFetcher):
         self.project = project
         self.allowed = tuple(project.root / folder for folder in folders)
         self.kind_styles = kind_styles
+        # Each file read, with what its status said just before: whoever keeps what was made
+        # of them (the fonts a process's renders share, core/pdf.py) can tell when one changed.
+        self.read: dict[Path, tuple[int, ...]] = {}
 
     def fetch(self, url, headers=None):
         scheme = urlsplit(url).scheme.lower()
@@ -49,11 +53,24 @@ class ProjectFetcher(URLFetcher):
         path = Path(url2pathname(unquote(urlsplit(url).path)))
         stand_in = kind_stand_in(self.project, path, self.kind_styles)
         if stand_in is not None:  # served as if it lay in styles/: its url()s resolve there
+            self.read[stand_in] = file_signature(stand_in)
             return URLFetcherResponse(url, stand_in.read_bytes(), {"Content-Type": "text/css"})
         try:
             resolved = self.project.confine(path, within=self.allowed)
+            self.read[resolved] = file_signature(resolved)
             data = self.project.read_bytes(resolved, MAX_ASSET_BYTES)
         except ContentError as error:
             raise RefusedURL(url, error.problems[0].message) from None
         content_type = mimetypes.guess_type(resolved.name)[0] or "application/octet-stream"
         return URLFetcherResponse(resolved.as_uri(), data, {"Content-Type": content_type})
+
+
+def file_signature(path: Path) -> tuple[int, ...]:
+    """What changes whenever a file's content may have: its inode, size, modification and
+    status change times (the last set by the system on any write, never by a user); empty
+    where there is no file."""
+    try:
+        status = os.stat(path)
+    except OSError:
+        return ()
+    return status.st_ino, status.st_size, status.st_mtime_ns, status.st_ctime_ns

@@ -52,7 +52,8 @@ def die_with_parent(parent: int) -> None:
 
 def _child(parent, connection, memory_bytes, function, args, kwargs):
     die_with_parent(parent)
-    _serve(connection, memory_bytes, function, args, kwargs)
+    resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+    _answer(connection, function, args, kwargs, stays=False)
 
 
 def _spare_child(parent, connection, parents_end, preload):
@@ -66,25 +67,60 @@ def _spare_child(parent, connection, parents_end, preload):
         memory_bytes, function, args, kwargs = connection.recv()
     except EOFError:  # the parent closed its end: no work for it
         return
-    _serve(connection, memory_bytes, function, args, kwargs)
-
-
-def _serve(connection, memory_bytes, function, args, kwargs):
-    """Run the call under the memory limit and send its outcome to the parent."""
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+    _answer(connection, function, args, kwargs, stays=False)
+
+
+def _kept_child(parent, connection, parents_end, memory_bytes):
+    """A :class:`Kept` child's life: each call the parent sends, under the memory limit, until
+    one reaches a limit or fails, or the child has grown too much, or the parent closes."""
+    die_with_parent(parent)
+    parents_end.close()
+    resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+    started = _address_space()
+    while True:
+        try:
+            function, args, kwargs = connection.recv()
+        except EOFError:
+            return
+        if not _answer(connection, function, args, kwargs,
+                       stays=lambda: _address_space() - started <= Kept.GROWTH_BYTES):
+            return
+
+
+def _answer(connection, function, args, kwargs, stays) -> bool:
+    """Run the call and send its outcome to the parent, with whether this child takes another
+    (`stays`, asked only of a call that ended well); that, returned."""
+    outcome = _outcome(function, args, kwargs)
+    staying = outcome[0] in ("ok", "problems") and bool(stays and stays())
     try:
-        connection.send(("ok", function(*args, **kwargs)))
+        connection.send((*outcome, staying))
+    except Exception:  # noqa: BLE001 - too large to send under the limit, or the parent left
+        return False
+    return staying
+
+
+def _outcome(function, args, kwargs) -> tuple[str, object]:
+    try:
+        return "ok", function(*args, **kwargs)
     except ContentError as error:
-        connection.send(("problems", error.problems))
+        return "problems", error.problems
     except MemoryError:
-        connection.send(("memory", None))
+        return "memory", None
     except BaseException as error:  # noqa: BLE001 - reported to the parent, which raises it
         # A library may catch MemoryError and raise its own error instead (WeasyPrint's
         # fetcher does): the limit is still what stopped it.
-        connection.send(("memory", None) if _out_of_memory(error)
-                        else ("error", traceback.format_exc()))
-    finally:
-        connection.close()
+        return ("memory", None) if _out_of_memory(error) else ("error", traceback.format_exc())
+
+
+def _address_space() -> int:
+    """This process's address space in bytes, what RLIMIT_AS bounds; 0 where the system
+    does not say (then a kept child is never replaced for its growth)."""
+    try:
+        with open("/proc/self/statm", "rb") as statm:
+            return int(statm.read().split()[0]) * resource.getpagesize()
+    except (OSError, ValueError, IndexError):
+        return 0
 
 
 def _out_of_memory(error: BaseException) -> bool:
@@ -122,6 +158,12 @@ def prepare_to_render(count: int, warm_up: Callable[[], None]) -> None:
 def prepared_before() -> bool:
     """Whether this process has prepared to render before (and may be warm)."""
     return os.getpid() in _processes
+
+
+def _renders_many() -> bool:
+    """Whether this process renders several publications: it, or the process it was forked
+    from (a build's worker), has warmed up to."""
+    return any(_processes.values())
 
 
 class Spare:
@@ -169,18 +211,72 @@ class Spare:
             spare.stop()
 
     def stop(self) -> None:
-        if self.child.is_alive():  # it holds nothing of value, and may be mid-import
-            os.kill(self.child.pid, signal.SIGKILL)
-        self.child.join(5)
-        self.connection.close()
+        _end(self.child, self.connection)  # it holds nothing of value, and may be mid-import
+
+
+class Kept:
+    """A child kept by a process that renders many publications (a build's worker, a preview):
+    it runs their calls one after the other under the memory limit, where a child forked per
+    publication would copy its parent's memory page by page again, and start with WeasyPrint's
+    fonts cold (core/pdf.py keeps them in the process that renders).
+
+    A publication that reaches a limit still fails alone, and the next one gets a new child:
+    the child is killed at the time limit, and it leaves after a call that ran out of memory
+    or failed. It also leaves once its address space has grown by more than GROWTH_BYTES, so
+    that every publication has nearly the room a fresh child would give it."""
+    GROWTH_BYTES = 256 * 1024 * 1024
+    _current: Kept | None = None
+
+    def __init__(self, memory_bytes: int):
+        self.owner, self.memory_bytes = os.getpid(), memory_bytes
+        context = multiprocessing.get_context("fork")
+        self.connection, theirs = context.Pipe()
+        self.child = context.Process(target=_kept_child, daemon=True,
+                                     args=(self.owner, theirs, self.connection, memory_bytes))
+        self.child.start()
+        theirs.close()
+
+    @classmethod
+    def take(cls, memory_bytes: int, function, args, kwargs) -> Kept | None:
+        """This process's kept child (started if it has none, or none under this limit), given
+        the call; None where the call cannot be sent."""
+        kept = cls._current
+        if kept is None or kept.owner != os.getpid() or kept.memory_bytes != memory_bytes:
+            cls.discard()
+            kept = cls._current = cls(memory_bytes)
+        try:
+            kept.connection.send((function, args, kwargs))
+        except Exception:  # noqa: BLE001 - an argument that cannot be pickled: fork instead
+            cls.discard()
+            return None
+        return kept
+
+    @classmethod
+    def discard(cls) -> None:
+        """Stop this process's kept child, if it has one."""
+        kept, cls._current = cls._current, None
+        if kept is not None and kept.owner == os.getpid():
+            kept.stop()
+
+    @classmethod
+    def release(cls, kept: Kept) -> None:
+        """The call sent to `kept` is over, and the child takes no other (or it is still
+        running, and must not): stop it. Again does nothing."""
+        if cls._current is kept:
+            cls._current = None
+        kept.stop()
+
+    def stop(self) -> None:
+        _end(self.child, self.connection)
 
 
 class Limited:
     """`function(*args, **kwargs)` running in a child process under the limits.
 
-    Started at once, in this process's :class:`Spare` if it has one, else in a child forked
-    now; `result()` waits for it, so the caller can do other work meanwhile. Problems at a
-    limit name `blame`: the publication being rendered. Use it in a `with` block, so that the
+    Started at once: in this process's :class:`Spare` if it has one, else in its
+    :class:`Kept` child where it renders many publications, else in a child forked now;
+    `result()` waits for it, so the caller can do other work meanwhile. Problems at a limit
+    name `blame`: the publication being rendered. Use it in a `with` block, so that the
     child is stopped even when the caller fails before asking for the result.
     """
 
@@ -188,11 +284,18 @@ class Limited:
                  blame: Path | None, **kwargs):
         self.time_limit, self.memory_limit, self.blame = time_limit, memory_limit, blame
         self.started = time.monotonic()
+        self.kept = None    # the Kept child running the call, if it runs in one
+        self.stays = False  # whether that child answered and takes the next call
         memory_bytes = memory_limit * 1024 * 1024
         spare = Spare.take(memory_bytes, function, args, kwargs)
         if spare is not None:
             self.child, self.receiver = spare
             return
+        if _renders_many():
+            self.kept = Kept.take(memory_bytes, function, args, kwargs)
+            if self.kept is not None:
+                self.child, self.receiver = self.kept.child, self.kept.connection
+                return
         context = multiprocessing.get_context("fork")
         self.receiver, sender = context.Pipe(duplex=False)
         self.child = context.Process(target=_child, daemon=True, args=(
@@ -207,15 +310,17 @@ class Limited:
         self.stop()
 
     def stop(self) -> None:
-        """Kill the child if it still runs, and reap it; again does nothing."""
-        if self.child.is_alive():
-            os.kill(self.child.pid, signal.SIGKILL)
-        self.child.join(5)
-        self.receiver.close()
+        """Kill the child if it still runs, and reap it (a kept child that answered and
+        stays is left for the next call); again does nothing."""
+        if self.kept is not None:
+            if not self.stays:
+                Kept.release(self.kept)
+            return
+        _end(self.child, self.receiver)
 
     def result(self):
         try:
-            kind, value = self._receive()
+            kind, value, self.stays = self._receive()
         finally:  # also on KeyboardInterrupt or SIGTERM: no child outlives the wait for it
             self.stop()
         if kind == "ok":
@@ -241,6 +346,15 @@ class Limited:
 
     def _stopped(self, message: str) -> ContentError:
         return ContentError([Problem("R003", message, self.blame)])
+
+
+def _end(child, connection) -> None:
+    """Kill a child if it still runs, reap it, and close the parent's end of its pipe; again
+    does nothing."""
+    if child.is_alive():
+        os.kill(child.pid, signal.SIGKILL)
+    child.join(5)
+    connection.close()
 
 
 def exit_cause(exitcode: int | None) -> str:

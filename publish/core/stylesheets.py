@@ -12,6 +12,7 @@ renderer cannot.
 from __future__ import annotations
 
 import os
+from functools import lru_cache
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -45,7 +46,8 @@ def read_stylesheet(project: Project, href: str, kind_styles: Path | None) -> st
     return project.read_text(path)
 
 
-def referenced_files(project: Project, text: str) -> set[Path]:
+@lru_cache(maxsize=32)  # the same stylesheets serve every publication of a kind
+def referenced_files(project: Project, text: str) -> frozenset[Path]:
     """The files of the project a stylesheet of styles/ refers to (url(), @import), resolved
     as the renderer resolves them: for the EPUB, which must carry them."""
     found = set()
@@ -54,7 +56,7 @@ def referenced_files(project: Project, text: str) -> set[Path]:
         parts = urlsplit(url)
         if not parts.scheme and parts.path:
             found.add(Path(os.path.normpath(project.root / STYLES / unquote(parts.path))))
-    return found
+    return frozenset(found)
 
 
 def stylesheets_field(project: Project, fields: Fields, problems: Problems,

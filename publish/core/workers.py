@@ -12,6 +12,7 @@ ends, so that no process outlives an interrupted or killed build.
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import os
@@ -22,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 
-from .limits import die_with_parent, exit_cause
+from .limits import Kept, die_with_parent, exit_cause
 from .problems import ContentError, Problem
 
 log = logging.getLogger("publish")
@@ -113,6 +114,9 @@ def _serve(parent: int, connection: Connection, render: Render, jobs: list[Job])
             index = connection.recv()
         except EOFError:
             return
+        if index is None:  # no more work: end, with the renderer this worker kept, if any
+            Kept.discard()
+            return
         outcome = _run(render, jobs[index], index)
         connection.send((outcome.status, outcome.outputs, outcome.problems, outcome.seconds))
 
@@ -146,9 +150,21 @@ class _Pool:
                     worker = self._replace(worker)
                 self._hand_out(worker, waiting)  # before done(): the worker need not wait
                 done(outcome)
+        self._let_go()
+
+    def _let_go(self) -> None:
+        """Tell the workers, all idle, that there is no more work, and reap them as they end:
+        each reaps its own children first, so that the run's CPU time counts theirs. (Closing
+        their pipes would not do: a worker holds the ends of those forked before it.)"""
+        for worker in self.workers:
+            with contextlib.suppress(OSError):  # a worker that died is reaped by stop()
+                worker.connection.send(None)
+        for worker in self.workers:
+            worker.process.join(5)
 
     def stop(self) -> None:
-        """Kill and reap every worker; busy or idle, they have nothing left to say."""
+        """Kill and reap every worker still there; busy or idle, they have nothing left to
+        say."""
         for worker in self.workers:
             self._end(worker)
         self.workers = []
