@@ -339,6 +339,30 @@ def test_a_second_run_waits_for_the_first(small, tmp_path, shared_cache):
     assert_dist_is_exact(dist)
 
 
+def test_a_run_leaves_no_lock_behind_in_a_child_it_forked(tmp_path):
+    """A run's lock ends with the run, even while a child forked during it lives on (the
+    render child a process keeps for its next build: core/limits.py Kept)."""
+    import fcntl
+    reader, writer = os.pipe()
+    with exclusive([tmp_path]):
+        child = os.fork()
+        if child == 0:  # holds a copy of the lock's descriptor until the parent is done
+            os.close(writer)
+            os.read(reader, 1)
+            os._exit(0)
+    try:
+        descriptor = os.open(tmp_path, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)  # BlockingIOError if held
+        finally:
+            os.close(descriptor)
+    finally:
+        os.write(writer, b"x")
+        os.waitpid(child, 0)
+        os.close(reader)
+        os.close(writer)
+
+
 def _stderr_so_far(process: subprocess.Popen) -> str:
     import fcntl
     descriptor = process.stderr.fileno()

@@ -32,7 +32,11 @@ def exclusive(folders: list[Path], on_wait: Callable[[Path], None] | None = None
         yield
     finally:
         for descriptor in descriptors:
-            os.close(descriptor)  # closing the last descriptor of a lock releases it
+            # Unlocked, not only closed: a child forked meanwhile (the render child a build
+            # keeps, core/limits.py Kept) holds the same lock through its copy of the
+            # descriptor, and would hold it as long as it lives.
+            fcntl.flock(descriptor, fcntl.LOCK_UN)
+            os.close(descriptor)
 
 
 def _existing(folder: Path) -> Path:
