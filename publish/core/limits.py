@@ -176,12 +176,7 @@ class Spare:
 
     def __init__(self, preload: Callable[[], None]):
         self.owner = os.getpid()
-        context = multiprocessing.get_context("fork")
-        self.connection, theirs = context.Pipe()
-        self.child = context.Process(target=_spare_child, daemon=True,
-                                     args=(self.owner, theirs, self.connection, preload))
-        self.child.start()
-        theirs.close()
+        self.child, self.connection = _fork_serving(_spare_child, preload)
 
     @classmethod
     def start(cls, preload: Callable[[], None]) -> Spare:
@@ -229,12 +224,7 @@ class Kept:
 
     def __init__(self, memory_bytes: int):
         self.owner, self.memory_bytes = os.getpid(), memory_bytes
-        context = multiprocessing.get_context("fork")
-        self.connection, theirs = context.Pipe()
-        self.child = context.Process(target=_kept_child, daemon=True,
-                                     args=(self.owner, theirs, self.connection, memory_bytes))
-        self.child.start()
-        theirs.close()
+        self.child, self.connection = _fork_serving(_kept_child, memory_bytes)
 
     @classmethod
     def take(cls, memory_bytes: int, function, args, kwargs) -> Kept | None:
@@ -346,6 +336,18 @@ class Limited:
 
     def _stopped(self, message: str) -> ContentError:
         return ContentError([Problem("R003", message, self.blame)])
+
+
+def _fork_serving(target, argument):
+    """A child forked now to run `target(parent, its end, our end, argument)`, and our end of
+    the two-way pipe between them (the child closes our end: EOF then means we closed ours)."""
+    context = multiprocessing.get_context("fork")
+    ours, theirs = context.Pipe()
+    child = context.Process(target=target, daemon=True,
+                            args=(os.getpid(), theirs, ours, argument))
+    child.start()
+    theirs.close()
+    return child, ours
 
 
 def _end(child, connection) -> None:
