@@ -266,7 +266,7 @@ def call(function, *args, time_limit=30, memory_limit=2048):
         try:
             return running.result()
         except ContentError as error:
-            return error.problems[0].code
+            return f"{error.problems[0].code}: {error.problems[0].message}"
         except RuntimeError:
             return "error"
 
@@ -276,7 +276,8 @@ steps = [call(os.getpid), call(os.getpid),
          call(bytearray, 4096 * 1024 * 1024), call(os.getpid),
          call(int, "not a number"), call(os.getpid),
          call(hold, Kept.GROWTH_BYTES // 2**20 + 50), call(os.getpid),
-         call(hold, 10), call(os.getpid)]
+         call(hold, 10), call(os.getpid),
+         call(bytes, 700 * 1024 * 1024, memory_limit=1024), call(os.getpid)]
 print(json.dumps([os.getpid(), steps]))
 """
 
@@ -286,13 +287,16 @@ def test_a_process_that_renders_many_keeps_one_child_until_a_call_reaches_a_limi
                             timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
     parent, (first, again, slow, after_slow, large, after_large, failed, after_failure,
-             grown, after_growth, small, after_small) = json.loads(result.stdout)
+             grown, after_growth, small, after_small, unsent, after_unsent) = json.loads(
+        result.stdout)
     assert first == again != parent                          # one child, kept
-    assert slow == "R003" and after_slow not in (first, parent)  # killed at the time limit
-    assert large == "R003" and after_large != after_slow      # it left out of memory
+    assert slow.startswith("R003: rendering took longer") and after_slow not in (first, parent)
+    assert large.startswith("R003: rendering needed more") and after_large != after_slow
     assert failed == "error" and after_failure != after_large  # it left after a failure
     assert grown == after_failure != after_growth             # it left, grown too much
     assert small == after_growth == after_small               # grown little: kept
+    # its answer, too large to send under the limit
+    assert unsent.startswith("R003: rendering needed more") and after_unsent != after_small
 
 
 def test_a_one_off_build_leaves_weasyprint_to_the_process_that_renders(tmp_path):

@@ -6,6 +6,7 @@ child is stopped at the limit and the build fails with a clear problem (R003).
 """
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import multiprocessing
 import os
@@ -95,7 +96,10 @@ def _answer(connection, function, args, kwargs, stays) -> bool:
     staying = outcome[0] in ("ok", "problems") and bool(stays and stays())
     try:
         connection.send((*outcome, staying))
-    except Exception:  # noqa: BLE001 - too large to send under the limit, or the parent left
+    except Exception as error:  # noqa: BLE001 - too large to send under the limit, or the parent left
+        if _out_of_memory(error):
+            with contextlib.suppress(Exception):
+                connection.send(("memory", None, False))
         return False
     return staying
 
