@@ -51,13 +51,20 @@ def dist(tmp_path):
 def _build_in_subprocess(dist: Path, shard: str) -> subprocess.Popen:
     """A build of a shard in two workers, in a process of its own, with its own cache.
 
-    From the project folder, so that `-m publish` runs the code under test."""
+    From the project folder, so that `-m publish` runs the code under test; its temporary
+    files in a folder of the test's own (_temporary)."""
+    _temporary(dist).mkdir(exist_ok=True)
     return subprocess.Popen(
         [sys.executable, "-m", "publish", "--project", str(PROJECT), "build", "--now", NOW,
          "--shard", shard, "--jobs", "2", "--quiet", "--dist", str(dist),
          "--cache", str(_cache(dist))],
         cwd=PROJECT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "TMPDIR": str(_temporary(dist))},
         preexec_fn=default_sigint)  # noqa: PLW1509 - no other thread runs in these tests
+
+
+def _temporary(dist: Path) -> Path:
+    return dist.parent / "tmp"
 
 
 def _build_again(dist: Path, shard: str) -> tuple[int, str, str]:
@@ -113,6 +120,7 @@ def test_sigint_and_sigterm_stop_promptly(dist, signum):
     assert running_with(str(dist)) == []
     assert snapshot(dist) == before
     assert _leftovers(dist) == []
+    assert list(_temporary(dist).iterdir()) == []  # the render children's fonts included
     code, _, err = _build_again(dist, TWO)
     assert code == 0, err
 
@@ -297,6 +305,41 @@ def test_a_process_that_renders_many_keeps_one_child_until_a_call_reaches_a_limi
     assert small == after_growth == after_small               # grown little: kept
     # its answer, too large to send under the limit
     assert unsent.startswith("R003: rendering needed more") and after_unsent != after_small
+
+
+SCRATCH = r"""
+import json, os, tempfile, time
+from publish.core.limits import Limited, prepare_to_render
+from publish.core.problems import ContentError
+
+def call(function, *args, time_limit=30):
+    with Limited(function, *args, time_limit=time_limit, memory_limit=2048,
+                 blame=None) as running:
+        try:
+            return running.result()
+        except ContentError as error:
+            return error.problems[0].code
+
+alone = call(tempfile.mkdtemp)          # in a child of its own, which then ends
+prepare_to_render(2, lambda: None)
+kept = call(tempfile.mkdtemp)           # in the kept child, which lives on
+kept_meanwhile = os.path.isdir(kept)
+stopped = call(time.sleep, 10, time_limit=0.5)  # the kept child, killed at the limit
+print(json.dumps([alone, os.path.exists(alone), kept, kept_meanwhile, stopped,
+                  os.path.exists(kept)]))
+"""
+
+
+def test_a_childs_temporary_files_go_when_it_is_reaped(tmp_path):
+    """WeasyPrint keeps a copy of each font it loads in a folder of its own, and a child ends
+    without removing it (or is killed): its parent removes the child's scratch folder."""
+    result = subprocess.run([sys.executable, "-c", SCRATCH], capture_output=True, text=True,
+                            timeout=120, env={**os.environ, "TMPDIR": str(tmp_path)})
+    assert result.returncode == 0, result.stderr[-2000:]
+    alone, alone_left, kept, kept_meanwhile, stopped, kept_left = json.loads(result.stdout)
+    assert Path(alone).parent.name.startswith("publish-render-") and not alone_left
+    assert kept_meanwhile and stopped == "R003" and not kept_left
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_a_one_off_build_leaves_weasyprint_to_the_process_that_renders(tmp_path):

@@ -6,13 +6,16 @@ child is stopped at the limit and the build fails with a clear problem (R003).
 """
 from __future__ import annotations
 
+import atexit
 import contextlib
 import ctypes
 import multiprocessing
 import os
 import resource
+import shutil
 import signal
 import sys
+import tempfile
 import time
 import traceback
 from collections.abc import Callable
@@ -51,14 +54,14 @@ def die_with_parent(parent: int) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
-def _child(parent, connection, memory_bytes, function, args, kwargs):
-    die_with_parent(parent)
+def _child(parent, scratch, connection, memory_bytes, function, args, kwargs):
+    _begin(parent, scratch)
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
     _answer(connection, function, args, kwargs, stays=False)
 
 
-def _spare_child(parent, connection, parents_end, preload):
-    die_with_parent(parent)
+def _spare_child(parent, scratch, connection, parents_end, preload):
+    _begin(parent, scratch)
     parents_end.close()
     try:
         preload()
@@ -72,10 +75,10 @@ def _spare_child(parent, connection, parents_end, preload):
     _answer(connection, function, args, kwargs, stays=False)
 
 
-def _kept_child(parent, connection, parents_end, memory_bytes):
+def _kept_child(parent, scratch, connection, parents_end, memory_bytes):
     """A :class:`Kept` child's life: each call the parent sends, under the memory limit, until
     one reaches a limit or fails, or the child has grown too much, or the parent closes."""
-    die_with_parent(parent)
+    _begin(parent, scratch)
     parents_end.close()
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
     started = _address_space()
@@ -87,6 +90,16 @@ def _kept_child(parent, connection, parents_end, memory_bytes):
         if not _answer(connection, function, args, kwargs,
                        stays=lambda: _address_space() - started <= Kept.GROWTH_BYTES):
             return
+
+
+def _begin(parent: int, scratch: str) -> None:
+    """First thing in a child: tie it to its parent, and make its temporary files in its
+    scratch folder, which the parent removes when it reaps the child (:func:`_end`). A
+    child's files are otherwise left behind: it ends without running finalizers, or is
+    killed at a limit, and WeasyPrint keeps a copy of every font it loads in a folder of
+    its own (1.5 MB a publication here, never removed)."""
+    die_with_parent(parent)
+    tempfile.tempdir = scratch
 
 
 def _answer(connection, function, args, kwargs, stays) -> bool:
@@ -238,6 +251,10 @@ class Kept:
         if kept is None or kept.owner != os.getpid() or kept.memory_bytes != memory_bytes:
             cls.discard()
             kept = cls._current = cls(memory_bytes)
+            # Ended with the process (before multiprocessing's own ending, which would kill
+            # it without removing its scratch folder); a worker ends it itself.
+            atexit.unregister(cls.discard)
+            atexit.register(cls.discard)
         try:
             kept.connection.send((function, args, kwargs))
         except Exception:  # noqa: BLE001 - an argument that cannot be pickled: fork instead
@@ -290,11 +307,8 @@ class Limited:
             if self.kept is not None:
                 self.child, self.receiver = self.kept.child, self.kept.connection
                 return
-        context = multiprocessing.get_context("fork")
-        self.receiver, sender = context.Pipe(duplex=False)
-        self.child = context.Process(target=_child, daemon=True, args=(
-            os.getpid(), sender, memory_bytes, function, args, kwargs))
-        self.child.start()
+        self.receiver, sender = multiprocessing.get_context("fork").Pipe(duplex=False)
+        self.child = _start(_child, sender, memory_bytes, function, args, kwargs)
         sender.close()
 
     def __enter__(self) -> Self:
@@ -342,24 +356,38 @@ class Limited:
         return ContentError([Problem("R003", message, self.blame)])
 
 
+def _start(target, *args):
+    """A child forked now to run `target(parent, scratch, *args)`, with a scratch folder of
+    its own for its temporary files (:func:`_begin`)."""
+    scratch = tempfile.mkdtemp(prefix="publish-render-")
+    child = multiprocessing.get_context("fork").Process(
+        target=target, daemon=True, args=(os.getpid(), scratch, *args))
+    child.scratch = scratch
+    try:
+        child.start()
+    except BaseException:
+        shutil.rmtree(child.scratch, ignore_errors=True)
+        raise
+    return child
+
+
 def _fork_serving(target, argument):
-    """A child forked now to run `target(parent, its end, our end, argument)`, and our end of
-    the two-way pipe between them (the child closes our end: EOF then means we closed ours)."""
-    context = multiprocessing.get_context("fork")
-    ours, theirs = context.Pipe()
-    child = context.Process(target=target, daemon=True,
-                            args=(os.getpid(), theirs, ours, argument))
-    child.start()
+    """A child forked now to run `target(parent, scratch, its end, our end, argument)`, and
+    our end of the two-way pipe between them (the child closes our end: EOF then means we
+    closed ours)."""
+    ours, theirs = multiprocessing.get_context("fork").Pipe()
+    child = _start(target, theirs, ours, argument)
     theirs.close()
     return child, ours
 
 
 def _end(child, connection) -> None:
-    """Kill a child if it still runs, reap it, and close the parent's end of its pipe; again
-    does nothing."""
+    """Kill a child if it still runs, reap it, remove its scratch folder, and close the
+    parent's end of its pipe; again does nothing."""
     if child.is_alive():
         os.kill(child.pid, signal.SIGKILL)
     child.join(5)
+    shutil.rmtree(child.scratch, ignore_errors=True)
     connection.close()
 
 

@@ -16,10 +16,12 @@ import contextlib
 import logging
 import multiprocessing
 import os
+import shutil
+import tempfile
 import time
 import traceback
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 
@@ -73,10 +75,25 @@ def run_jobs(render: Render, jobs: list[Job], workers: int,
             done(_run(render, job, index))
         return
     pool = _Pool(render, jobs)
+    with _run_folder():
+        try:
+            pool.run(min(workers, len(jobs)), done)
+        finally:  # an exception, Ctrl-C or SIGTERM included: no worker outlives the run
+            pool.stop()
+
+
+@contextlib.contextmanager
+def _run_folder() -> Iterator[None]:
+    """The workers' temporary files, and their children's, in one folder that goes with the
+    run: a worker killed as a run is stopped cannot remove its own (nor its render child's,
+    core/limits.py)."""
+    folder, before = tempfile.mkdtemp(prefix="publish-run-"), tempfile.tempdir
+    tempfile.tempdir = folder  # read by the workers forked meanwhile, and their children
     try:
-        pool.run(min(workers, len(jobs)), done)
-    finally:  # an exception, Ctrl-C or SIGTERM included: no worker outlives the run
-        pool.stop()
+        yield
+    finally:
+        tempfile.tempdir = before
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _run(render: Render, job: Job, index: int) -> Outcome:
