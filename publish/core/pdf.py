@@ -6,6 +6,7 @@ build, and warnings fail it in strict mode.
 """
 from __future__ import annotations
 
+import atexit
 import logging
 import re
 from collections import OrderedDict
@@ -331,6 +332,10 @@ class SharedFonts(FontConfiguration):
 # are kept, the least recently used dropped first.
 _SHARED: OrderedDict[tuple, SharedFonts] = OrderedDict()
 _SHARED_KEPT = 8
+# Dropped as the process exits, so that each removes the folder of font copies WeasyPrint
+# made for it (when it is no longer referenced; a child ends without finalizers, and its
+# parent removes its scratch folder instead: core/limits.py).
+atexit.register(_SHARED.clear)
 
 # What a document declares its stylesheets with: its link and style elements, as written. The
 # render itself proves the choice (SharedFonts.as_if_fresh); this only picks fonts likely
