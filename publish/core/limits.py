@@ -251,10 +251,6 @@ class Kept:
         if kept is None or kept.owner != os.getpid() or kept.memory_bytes != memory_bytes:
             cls.discard()
             kept = cls._current = cls(memory_bytes)
-            # Ended with the process (before multiprocessing's own ending, which would kill
-            # it without removing its scratch folder); a worker ends it itself.
-            atexit.unregister(cls.discard)
-            atexit.register(cls.discard)
         try:
             kept.connection.send((function, args, kwargs))
         except Exception:  # noqa: BLE001 - an argument that cannot be pickled: fork instead
@@ -268,14 +264,6 @@ class Kept:
         kept, cls._current = cls._current, None
         if kept is not None and kept.owner == os.getpid():
             kept.stop()
-
-    @classmethod
-    def release(cls, kept: Kept) -> None:
-        """The call sent to `kept` is over, and the child takes no other (or it is still
-        running, and must not): stop it. Again does nothing."""
-        if cls._current is kept:
-            cls._current = None
-        kept.stop()
 
     def stop(self) -> None:
         _end(self.child, self.connection)
@@ -321,8 +309,8 @@ class Limited:
         """Kill the child if it still runs, and reap it (a kept child that answered and
         stays is left for the next call); again does nothing."""
         if self.kept is not None:
-            if not self.stays:
-                Kept.release(self.kept)
+            if not self.stays:  # it takes no other call, or it still runs and must not
+                Kept.discard()
             return
         _end(self.child, self.receiver)
 
@@ -354,6 +342,11 @@ class Limited:
 
     def _stopped(self, message: str) -> ContentError:
         return ContentError([Problem("R003", message, self.blame)])
+
+
+# A kept child ends with its process, before multiprocessing's own ending, which would kill it
+# without removing its scratch folder (a worker ends its child itself).
+atexit.register(Kept.discard)
 
 
 def _start(target, *args):
