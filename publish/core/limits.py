@@ -183,7 +183,24 @@ def _renders_many() -> bool:
     return any(_processes.values())
 
 
-class Spare:
+class _Ahead:
+    """A child a process keeps for its next calls, one per process and class (`_current`);
+    a process forked from its owner has none."""
+    _current: _Ahead | None = None
+
+    @classmethod
+    def discard(cls) -> None:
+        """Stop this process's child of this class, if it has one (a spare still unused,
+        a kept child between calls): it holds nothing of value, and may be mid-import."""
+        child, cls._current = cls._current, None
+        if child is not None and child.owner == os.getpid():
+            child.stop()
+
+    def stop(self) -> None:
+        _end(self.child, self.connection)
+
+
+class Spare(_Ahead):
     """A child forked ahead of its work, importing what the work needs (`preload()`) while
     its parent goes on: the next :class:`Limited` call of the parent takes it, instead of
     forking a child that would import it then. A one-off build of one publication so takes
@@ -215,18 +232,9 @@ class Spare:
             return None
         return spare.child, spare.connection
 
-    @classmethod
-    def discard(cls) -> None:
-        """Stop this process's spare, if it has one that is still unused."""
-        spare, cls._current = cls._current, None
-        if spare is not None and spare.owner == os.getpid():
-            spare.stop()
-
-    def stop(self) -> None:
-        _end(self.child, self.connection)  # it holds nothing of value, and may be mid-import
 
 
-class Kept:
+class Kept(_Ahead):
     """A child kept by a process that renders many publications (a build's worker, a preview):
     it runs their calls one after the other under the memory limit, where a child forked per
     publication would copy its parent's memory page by page again, and start with WeasyPrint's
@@ -258,15 +266,6 @@ class Kept:
             return None
         return kept
 
-    @classmethod
-    def discard(cls) -> None:
-        """Stop this process's kept child, if it has one."""
-        kept, cls._current = cls._current, None
-        if kept is not None and kept.owner == os.getpid():
-            kept.stop()
-
-    def stop(self) -> None:
-        _end(self.child, self.connection)
 
 
 class Limited:
