@@ -76,7 +76,7 @@ def _parser() -> argparse.ArgumentParser:
                              help="where finished outputs are kept for reuse "
                                   "(default: .publish-cache/ in the project)")
         command.add_argument("--quiet", "-q", action="store_true",
-                             help="no progress, only problems and the summary")
+                             help="no progress: only problems, the files written and the summary")
     release_cmd.add_argument("--allow-dirty", action="store_true",
                              help="release even with uncommitted or untracked changes "
                                   "(the manifest says so)")

@@ -23,7 +23,7 @@ from conftest import KYRGYZSTAN, PROJECT, earlier_dist, run_cli
 from processes import default_sigint, running_with, survivors_after, wait_for_descendants
 
 from publish.core.cache import Cache
-from publish.core.limits import Limited, Spare
+from publish.core.limits import YOUNG_OBJECTS, Limited, Spare
 from publish.core.problems import ContentError
 
 NOW = "2026-01-01T00:00:00Z"
@@ -340,6 +340,44 @@ def test_a_childs_temporary_files_go_when_it_is_reaped(tmp_path):
     assert Path(alone).parent.name.startswith("publish-render-") and not alone_left
     assert kept_meanwhile and stopped == "R003" and not kept_left
     assert list(tmp_path.iterdir()) == []
+
+
+COLLECTOR = r"""
+import gc, json
+from publish.core.limits import Limited, Spare, prepare_to_render
+from publish.core.workers import Job, run_jobs
+
+def collector():
+    return [gc.get_threshold()[0], gc.get_freeze_count()]
+
+def call():
+    with Limited(collector, time_limit=30, memory_limit=2048, blame=None) as running:
+        return running.result()
+
+states = {"here": collector(), "alone": call()}
+Spare.start(lambda: None)
+states["spare"] = call()
+prepare_to_render(2, lambda: None)
+states["kept"] = call()
+jobs = [Job(None, None, "a"), Job(None, None, "b")]
+run_jobs(lambda job: {"state": json.dumps(collector()).encode()}, jobs, 2,
+         lambda outcome: states.setdefault("worker", json.loads(outcome.outputs["state"])))
+print(json.dumps(states))
+"""
+
+
+def test_the_processes_that_render_collect_garbage_in_bulk():
+    """Workers and render children freeze what they inherit and collect young objects in
+    larger batches (limits.collect_garbage_in_bulk); the process that forks them is left
+    as it was, an API caller's included."""
+    result = subprocess.run([sys.executable, "-c", COLLECTOR], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    states = json.loads(result.stdout)
+    assert states.pop("here") == [700, 0]
+    assert set(states) == {"alone", "spare", "kept", "worker"}
+    for threshold, frozen in states.values():
+        assert threshold == YOUNG_OBJECTS and frozen > 10_000
 
 
 def test_a_one_off_build_leaves_weasyprint_to_the_process_that_renders(tmp_path):

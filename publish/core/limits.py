@@ -9,6 +9,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import ctypes
+import gc
 import multiprocessing
 import os
 import resource
@@ -67,6 +68,7 @@ def _spare_child(parent, scratch, connection, parents_end, preload):
         preload()
     except Exception:  # noqa: BLE001 - the call imports it again, and reports what fails
         pass
+    gc.freeze()  # what it imported is kept for good, as what it inherited is
     try:
         memory_bytes, function, args, kwargs = connection.recv()
     except EOFError:  # the parent closed its end: no work for it
@@ -90,6 +92,7 @@ def _kept_child(parent, scratch, connection, parents_end, memory_bytes):
         if not _answer(connection, function, args, kwargs,
                        stays=lambda: _address_space() - started <= Kept.GROWTH_BYTES):
             return
+        gc.collect()  # the call's garbage, while the parent reads the answer (see below)
 
 
 def _begin(parent: int, scratch: str) -> None:
@@ -99,7 +102,32 @@ def _begin(parent: int, scratch: str) -> None:
     killed at a limit, and WeasyPrint keeps a copy of every font it loads in a folder of
     its own (1.5 MB a publication here, never removed)."""
     die_with_parent(parent)
+    collect_garbage_in_bulk()
     tempfile.tempdir = scratch
+
+
+# Container objects allocated, net, before Python's collector looks for cycles among the young
+# ones: 700 by default.
+YOUNG_OBJECTS = 10_000
+
+
+def collect_garbage_in_bulk() -> None:
+    """Called first thing in a forked process that does publish's heavy work (a worker, a
+    render child): make Python's cycle collector cost less there.
+
+    Rendering and templating make hundreds of thousands of short-lived objects. At Python's
+    default threshold the collector ran about 110 times in a factsheet's warm render, and
+    nearly once a render it walked the whole heap, the objects inherited from the parent
+    included: 0.07 to 0.11 s of a 0.9 s render, work that chases pointers and runs far slower
+    than its instruction count says. Here the objects inherited are frozen (never walked
+    again, which also spares the copying of their memory pages that walking them would
+    cause) and the young generation is collected after 10,000 new objects rather than 700.
+    A process that takes call after call (a worker, a kept child) collects all its garbage
+    once it has sent each answer, so that one publication's cycles (a rendered document is
+    one) are not carried into the next: 0.03 s a factsheet in all, and a render child's
+    peak 76 MB rather than 84 MB (97 MB without that collection)."""
+    gc.freeze()
+    gc.set_threshold(YOUNG_OBJECTS, *gc.get_threshold()[1:])
 
 
 def _answer(connection, function, args, kwargs, stays) -> bool:

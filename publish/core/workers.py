@@ -13,6 +13,7 @@ ends, so that no process outlives an interrupted or killed build.
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import multiprocessing
 import os
@@ -25,7 +26,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 
-from .limits import Kept, die_with_parent, exit_cause
+from .limits import Kept, collect_garbage_in_bulk, die_with_parent, exit_cause
 from .problems import ContentError, Problem
 
 log = logging.getLogger("publish")
@@ -126,6 +127,7 @@ def _serve(parent: int, connection: Connection, render: Render, jobs: list[Job])
     Only the index goes to the worker and only the result comes back: the jobs themselves are
     the worker's inherited copies, and the parent pairs results with its own."""
     die_with_parent(parent)
+    collect_garbage_in_bulk()
     while True:
         try:
             index = connection.recv()
@@ -136,6 +138,7 @@ def _serve(parent: int, connection: Connection, render: Render, jobs: list[Job])
             return
         outcome = _run(render, jobs[index], index)
         connection.send((outcome.status, outcome.outputs, outcome.problems, outcome.seconds))
+        gc.collect()  # this publication's garbage, off the parent's path (collect_garbage_in_bulk)
 
 
 # -- in the parent --------------------------------------------------------------------------
