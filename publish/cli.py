@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import os
 import signal
 import subprocess
@@ -60,13 +61,13 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument("--now", metavar="INSTANT", help=(
             f"the current time, as an ISO 8601 date-time with UTC offset (default: "
             f"${ENVIRONMENT}, else the system clock)"))
-        command.add_argument("--time-limit", type=float, metavar="SECONDS",
+        command.add_argument("--time-limit", type=_seconds, metavar="SECONDS",
                              default=DEFAULT_LIMITS["time_limit"],
                              help="stop rendering a PDF after this long (default: %(default)s)")
-        command.add_argument("--memory-limit", type=int, metavar="MIB",
+        command.add_argument("--memory-limit", type=_mebibytes, metavar="MIB",
                              default=DEFAULT_LIMITS["memory_limit"],
                              help="memory a PDF's rendering may use (default: %(default)s)")
-        command.add_argument("--jobs", "-j", type=int, default=usable_cores(), metavar="N",
+        command.add_argument("--jobs", "-j", type=_workers, default=usable_cores(), metavar="N",
                              help="worker processes (default: one per core this process may "
                                   "use, %(default)s here)")
         command.add_argument("--shard", type=_shard, metavar="K/N",
@@ -121,7 +122,7 @@ def _parser() -> argparse.ArgumentParser:
         "(default: all of content/); only the publications built are compared"))
     diff_cmd.add_argument("--report", type=Path, metavar="DIR", help=(
         "write an HTML report there (index.html and the page images), to open in a browser"))
-    diff_cmd.add_argument("--jobs", "-j", type=int, default=usable_cores(), metavar="N",
+    diff_cmd.add_argument("--jobs", "-j", type=_workers, default=usable_cores(), metavar="N",
                           help="worker processes to build a revision (default: %(default)s)")
     preview_cmd = commands.add_parser("preview", help=(
         "serve review copies in a browser, rendered again as files change; never writes "
@@ -135,7 +136,7 @@ def _parser() -> argparse.ArgumentParser:
     preview_cmd.add_argument("path", nargs="?", type=Path, metavar="PATH",
                              help="a publication's folder to render at once, as if its page "
                                   "were open, such as content/manual (default: none)")
-    preview_cmd.add_argument("--port", type=int, default=DEFAULT_PORT, metavar="N",
+    preview_cmd.add_argument("--port", type=_port, default=DEFAULT_PORT, metavar="N",
                              help="the port to serve on (default: %(default)s)")
 
     check_cmd = commands.add_parser("check", help="validate content without rendering")
@@ -351,7 +352,7 @@ def _build(args, root: Path, stdout, stderr) -> int:
     result = build(root, args.paths, args.dist, now=args.now,
                    strict=getattr(args, "strict", False), release=release,
                    check_epub=True if release else args.check_epub,
-                   jobs=max(1, args.jobs), shard=args.shard, cache_dir=args.cache,
+                   jobs=args.jobs, shard=args.shard, cache_dir=args.cache,
                    progress=None if args.quiet else Progress(stderr, _is_terminal(stderr)),
                    time_limit=args.time_limit, memory_limit=args.memory_limit,
                    allow_dirty=getattr(args, "allow_dirty", False),
@@ -422,7 +423,7 @@ def _side(name: str, root: Path, scratch: Path, args, stderr):
     commit = resolve(root, name)
     print(f"publish: building {visible(name)} ({commit[:12]}) in a scratch folder", file=stderr,
           flush=True)
-    dist = build_revision(root, commit, scratch, args.paths, jobs=max(1, args.jobs))
+    dist = build_revision(root, commit, scratch, args.paths, jobs=args.jobs)
     return read_side(dist, f"{name} ({commit[:12]})", revision=commit)
 
 
@@ -457,6 +458,41 @@ def _shard(text: str) -> tuple[int, int]:
     if not 1 <= k <= n:
         raise argparse.ArgumentTypeError(f"'{text}': K must be from 1 to N")
     return k, n
+
+
+def _seconds(text: str) -> float:
+    """A time limit: a number of seconds above 0 (a limit of 0, or none, would fail every
+    publication as too slow, and an infinite one cannot be waited for)."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    if not (math.isfinite(seconds) and seconds > 0):
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number of seconds above 0, "
+                                         "such as 180")
+    return seconds
+
+
+def _mebibytes(text: str) -> int:
+    return _whole(text, 1, "a number of MiB above 0, such as 3072")
+
+
+def _workers(text: str) -> int:
+    return _whole(text, 1, "a number of worker processes, 1 or more")
+
+
+def _port(text: str) -> int:
+    return _whole(text, 0, "a port from 1 to 65535 (or 0: any free port)", most=65535)
+
+
+def _whole(text: str, least: int, what: str, most: int | None = None) -> int:
+    try:
+        number = int(text)
+    except ValueError:
+        number = least - 1
+    if number < least or (most is not None and number > most):
+        raise argparse.ArgumentTypeError(f"'{text}' is not {what}")
+    return number
 
 
 def _relative(path: Path, root: Path) -> str:
