@@ -245,6 +245,13 @@ def test_a_call_the_spare_cannot_be_sent_gets_a_child_of_its_own(spare):
     assert not spare.child.is_alive()
 
 
+def test_a_limit_of_years_is_waited_out():
+    """The system's poll takes at most 24 days: a longer limit (1e300 s, which the command
+    line takes) once ended as an internal error, "timeout is too large"."""
+    with Limited(os.getpid, time_limit=1e300, memory_limit=1024, blame=None) as call:
+        assert call.result() not in (os.getpid(), None)
+
+
 def test_a_spare_is_its_parents_alone(spare):
     """A process forked from the spare's parent (a worker) forks its own children."""
     reader, writer = os.pipe()

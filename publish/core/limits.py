@@ -31,6 +31,11 @@ DEFAULT_LIMITS = {
 }
 
 
+# The longest wait for a child in one go, longer limits waited out a day at a time: the
+# system's poll takes at most 2**31 milliseconds (24 days), and Python's clock overflows
+# long before a limit of 1e300 s.
+_LONGEST_WAIT = 24 * 3600
+
 _PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
 
@@ -356,8 +361,9 @@ class Limited:
         raise RuntimeError(f"the renderer failed:\n{value}")
 
     def _receive(self):
-        left = max(0.0, self.time_limit - (time.monotonic() - self.started))
-        if not self.receiver.poll(left):
+        while not self.receiver.poll(min(self._time_left(), _LONGEST_WAIT)):
+            if self._time_left() > 0:
+                continue
             raise self._stopped(f"rendering took longer than {self.time_limit:g} s and was "
                                 "stopped")
         try:
@@ -366,6 +372,9 @@ class Limited:
             self.child.join(5)
             raise self._stopped(f"the renderer died ({exit_cause(self.child.exitcode)}), most "
                                 f"likely out of memory (limit {self.memory_limit} MiB)") from None
+
+    def _time_left(self) -> float:
+        return max(0.0, self.time_limit - (time.monotonic() - self.started))
 
     def _stopped(self, message: str) -> ContentError:
         return ContentError([Problem("R003", message, self.blame)])
