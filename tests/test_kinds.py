@@ -88,3 +88,18 @@ def test_a_configuration_that_forgot_its_kind_is_not_skipped(tmp_path):
     edition.write_text(edition.read_text().replace("\nkind: ocindex\n", "\n"))
     code, _, err = run_cli("--project", str(root), "check")
     assert code == 1 and err.startswith("content/gocindex-2025: L005 ") and "kind:" in err
+
+
+@pytest.mark.parametrize("command", [
+    ["check"], ["build", "content/gocindex-2025/profiles/kyrgyzstan"]])
+def test_a_configuration_that_cannot_be_read_is_said_once(tmp_path, command):
+    """Its YAML's error is the cause; before, it was followed by two that it caused: that no
+    file of the folder names a kind (L005), and that the path is in no configured folder."""
+    root = copy_index_project(tmp_path / "project")
+    edition = root / "content/gocindex-2025/edition.yaml"
+    edition.write_text("\t" + edition.read_text())
+    dist = ["--dist", str(tmp_path / "dist")] if command[0] == "build" else []
+    code, _, err = run_cli("--project", str(root), *command, *dist)
+    assert code == 1 and err.startswith("content/gocindex-2025/edition.yaml:1:1: L002 ")
+    assert err.count(" L0") == 1 and "1 problem found." in err
+    assert not (tmp_path / "dist").exists()

@@ -277,10 +277,12 @@ class Selection:
         return list(dict.fromkeys(found))  # a problem shared by two publications, once
 
 
-def configurations(project: Project) -> tuple[list[Configuration], Problems]:
-    """Every folder of content/ whose YAML files include a configuration (a `kind:` key)."""
+def configurations(project: Project) -> tuple[list[Configuration], Problems, set[Path]]:
+    """Every folder of content/ whose YAML files include a configuration (a `kind:` key); the
+    problems met; and the folders whose configuration may be in a YAML file that could not be
+    read (its problem said, nothing more is said of them: that is the cause)."""
     problems = Problems()
-    found = []
+    found, unreadable = [], set()
     for folder in sorted(p for p in (project.root / CONTENT).glob("*") if p.is_dir()):
         named = []
         yaml_files = sorted(folder.glob("*.yaml"))
@@ -289,20 +291,24 @@ def configurations(project: Project) -> tuple[list[Configuration], Problems]:
                 node = project.load_yaml(file)
             except ContentError as error:
                 problems.extend(error.problems)
+                unreadable.add(folder)
                 continue
             if isinstance(node, dict) and "kind" in node:
                 named.append(Configuration(folder, file, node["kind"], node.line_of("kind")))
         if len(named) > 1:
             problems.add("L016", "more than one configuration names a kind here: "
                          + ", ".join(c.file.name for c in named), folder)
-        elif not named and yaml_files:  # a configuration that forgot its kind: never skipped
+        elif not named and yaml_files and folder not in unreadable:
+            # a configuration that forgot its kind: never skipped
             problems.add("L005", "no YAML file here says which kind of publication the folder "
                                  "holds", yaml_files[0] if len(yaml_files) == 1 else folder,
                          hint="add 'kind: <name>' to the folder's configuration file, "
                               "naming its kind of publication (publish check lists the kinds "
                               "it knows when the name is wrong)")
         found.extend(named[:1])
-    return found, problems
+        if named:
+            unreadable.discard(folder)
+    return found, problems, unreadable
 
 
 def select(project: Project, paths: list[Path], known: dict[str, object]) -> Selection:
@@ -389,10 +395,10 @@ class _Named(Selected):
 
 def _select(project: Project, paths: list[Path], known: dict[str, object]) -> Selection:
     selection = Selection()
-    found, problems = configurations(project)
+    found, problems, unreadable = configurations(project)
     selection.problems.extend(problems)
     try:
-        chosen = _chosen(project, paths, found)
+        chosen = _chosen(project, paths, found, unreadable)
     except ContentError as error:
         selection.problems.extend(error.problems)
         return selection
@@ -419,9 +425,10 @@ def _select(project: Project, paths: list[Path], known: dict[str, object]) -> Se
     return selection
 
 
-def _chosen(project: Project, paths: list[Path],
-            found: list[Configuration]) -> dict[Path, list[Path] | None]:
-    """Folder of content/ -> the paths named inside it (None: all of it)."""
+def _chosen(project: Project, paths: list[Path], found: list[Configuration],
+            unreadable: set[Path]) -> dict[Path, list[Path] | None]:
+    """Folder of content/ -> the paths named inside it (None: all of it). A path inside a
+    folder whose configuration could not be read is left out: its problem is said."""
     folders = {c.folder: c for c in found}
     if not paths:
         return {folder: None for folder in folders}
@@ -436,6 +443,8 @@ def _chosen(project: Project, paths: list[Path],
         folder = content / parts[0] if parts else None
         if not path.exists():
             raise ContentError([Problem("L001", "no such file or folder", path)])
+        if folder in unreadable:
+            continue
         if folder not in folders:
             raise ContentError([Problem("L017", "not inside a folder of content/ that has a "
                                                 "configuration", path)])
