@@ -117,7 +117,8 @@ def _parser() -> argparse.ArgumentParser:
         "the build before: a dist/ folder, or a git revision of the project (HEAD~1, main, "
         "a tag), built with this publish into a scratch folder"))
     diff_cmd.add_argument("new", metavar="NEW", help="the build after: the same")
-    diff_cmd.add_argument("paths", nargs="*", type=Path, metavar="PATH", help=(
+    # default=[]: else argparse names an optional PATH among the arguments missing
+    diff_cmd.add_argument("paths", nargs="*", type=Path, default=[], metavar="PATH", help=(
         "what to build of a revision: an edition or profile folder, relative to the project "
         "(default: all of content/); only the publications built are compared"))
     diff_cmd.add_argument("--report", type=Path, metavar="DIR", help=(

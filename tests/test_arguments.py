@@ -44,3 +44,10 @@ def test_a_sensible_option_is_taken(option, value, tmp_path):
     code, _, err = run_cli("--project", str(tmp_path), "build", option, value,
                            "--dist", str(tmp_path / "dist"))
     assert code == 1 and "L001" in err and option not in err
+
+
+def test_a_missing_argument_is_named_alone(tmp_path, capsys):
+    """argparse counted diff's optional PATH among the arguments missing."""
+    code, _, _ = run_cli("--project", str(tmp_path), "diff", "HEAD~1")
+    assert code == 2
+    assert capsys.readouterr().err.splitlines()[-1].endswith("arguments are required: NEW")
