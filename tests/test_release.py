@@ -178,12 +178,17 @@ def test_builds_in_other_time_zones_and_locales_are_byte_identical(tmp_path, emb
 
 def test_a_build_killed_mid_render_leaves_dist_unchanged(occupied_dist, embargo):
     before = snapshot(occupied_dist)
-    process = _release_in_subprocess(occupied_dist, embargo)
+    temporary = occupied_dist.parent / "tmp"
+    temporary.mkdir()
+    process = _release_in_subprocess(occupied_dist, embargo, TMPDIR=str(temporary))
     renderer = wait_for_descendants(process, depth=1)  # one publication: rendered by a child
     process.send_signal(signal.SIGKILL)
     process.wait()
     assert survivors_after(renderer) == []  # the renderer does not render on for nobody
     assert snapshot(occupied_dist) == before
+    # Nothing of the run is left to remove its child's scratch folder (core/limits.py): it is
+    # left in the temporary folder the run was given, here the test's, never the machine's.
+    assert all(path.name.startswith("publish-render-") for path in temporary.iterdir())
     # The next run clears whatever the killed one left behind; dist/ then holds exactly its
     # outputs, and no longer the earlier one.
     code, _, err = run_cli("--project", str(PROJECT), "release", "--allow-dirty", KYRGYZSTAN,
