@@ -284,30 +284,29 @@ def configurations(project: Project) -> tuple[list[Configuration], Problems, set
     problems = Problems()
     found, unreadable = [], set()
     for folder in sorted(p for p in (project.root / CONTENT).glob("*") if p.is_dir()):
-        named = []
+        named, broken = [], False
         yaml_files = sorted(folder.glob("*.yaml"))
         for file in yaml_files:
             try:
                 node = project.load_yaml(file)
             except ContentError as error:
                 problems.extend(error.problems)
-                unreadable.add(folder)
+                broken = True
                 continue
             if isinstance(node, dict) and "kind" in node:
                 named.append(Configuration(folder, file, node["kind"], node.line_of("kind")))
         if len(named) > 1:
             problems.add("L016", "more than one configuration names a kind here: "
                          + ", ".join(c.file.name for c in named), folder)
-        elif not named and yaml_files and folder not in unreadable:
-            # a configuration that forgot its kind: never skipped
+        elif broken and not named:  # the configuration may be the file that is broken
+            unreadable.add(folder)
+        elif not named and yaml_files:  # a configuration that forgot its kind: never skipped
             problems.add("L005", "no YAML file here says which kind of publication the folder "
                                  "holds", yaml_files[0] if len(yaml_files) == 1 else folder,
                          hint="add 'kind: <name>' to the folder's configuration file, "
                               "naming its kind of publication (publish check lists the kinds "
                               "it knows when the name is wrong)")
         found.extend(named[:1])
-        if named:
-            unreadable.discard(folder)
     return found, problems, unreadable
 
 
